@@ -1,0 +1,134 @@
+package cli
+
+import (
+	"fmt"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/open-control-plane/spgen/internal/create"
+	"github.com/open-control-plane/spgen/internal/progress"
+	"github.com/open-control-plane/spgen/internal/spec"
+	"github.com/open-control-plane/spgen/internal/stack"
+)
+
+func stackVersion() string {
+	s := stack.Version + " ("
+	for i, m := range stack.Direct {
+		if i > 0 {
+			s += ", "
+		}
+		s += m.Path + " " + m.Version
+	}
+	return s + ")"
+}
+
+type initFlags struct {
+	module, kind, group, providerName, dir string
+	workload, secretWatcher, sample         bool
+	dryRun, force, skipVerify               bool
+}
+
+func newInitCommand() *cobra.Command {
+	f := &initFlags{}
+	cmd := &cobra.Command{
+		Use:   "init --module PATH --kind KIND --group GROUP [flags]",
+		Short: "Create a complete service provider repository",
+		Long: `Create a complete openMCP service provider repository that builds, vets and
+tests without further steps: API types and CRDs, a reconciler following the
+openMCP contract, the init/run binary, tests, Taskfile, Dockerfile and CI.
+
+The API group is <group>.` + spec.GroupSuffix + `, version ` + spec.DefaultVersion + `.
+Everything is staged and type-checked first; the target directory is only
+touched when every step succeeded.`,
+		Example: `  # Provider for Velero, running its workload in the managed control plane
+  spgen init --module github.com/acme/service-provider-velero --kind Velero --group velero
+
+  # Same, with a separate workload cluster and the example domain logic
+  spgen init --module github.com/acme/service-provider-velero --kind Velero --group velero -w --sample
+
+  # Show which files would be written
+  spgen init --module example.com/acme/sp-velero --kind Velero --group velero --dry-run`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			p, err := f.project()
+			if err != nil {
+				return err
+			}
+			dir := f.dir
+			if dir == "" {
+				dir = p.RepoName()
+			}
+			stderr := cmd.ErrOrStderr()
+			rep := progress.New(stderr)
+			rep.Printf("spgen: creating %s in %s\n", p.Module, dir)
+			res, err := create.Run(cmd.Context(), p, create.Options{
+				Dir:          dir,
+				Force:        f.force,
+				DryRun:       f.dryRun,
+				SkipVerify:   f.skipVerify,
+				SpgenVersion: version(),
+				Progress:     rep,
+			})
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			if f.dryRun {
+				for _, path := range res.Tree.Paths() {
+					file, _ := res.Tree.Get(path)
+					fmt.Fprintf(out, "%-10s %s\n", file.Owner, filepath.ToSlash(filepath.Join(dir, path)))
+				}
+				fmt.Fprintf(out, "%d files would be written; nothing was written (--dry-run)\n", res.Tree.Len())
+				return nil
+			}
+			for _, path := range res.Overwritten {
+				rep.Printf("spgen: replaced existing file %s (--force)\n", path)
+			}
+			fmt.Fprintf(out, "Created %s: %d files in %s\n\nNext steps:\n  cd %s\n  go build ./... && go vet ./...\n  task envtest && task test\n",
+				p.Module, res.Tree.Len(), dir, dir)
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.module, "module", "", "Go module path of the provider, e.g. github.com/acme/service-provider-velero (required)")
+	fl.StringVar(&f.kind, "kind", "", "API kind users create, UpperCamelCase, e.g. Velero (required)")
+	fl.StringVar(&f.group, "group", "", "short API group, a DNS label, e.g. velero → velero."+spec.GroupSuffix+" (required)")
+	fl.StringVar(&f.providerName, "provider-name", "", "name of the ServiceProvider and its ProviderConfig (default: the group)")
+	fl.StringVar(&f.dir, "dir", "", "directory to create (default: last element of the module path)")
+	fl.BoolVarP(&f.workload, "workload-cluster", "w", false, "run the workload in a separate workload cluster instead of the managed control plane")
+	fl.BoolVar(&f.secretWatcher, "secret-watcher", false, "reconcile when an image pull secret of the ProviderConfig changes")
+	fl.BoolVar(&f.sample, "sample", false, "add example domain logic: install a domain CRD into the managed control plane")
+	fl.BoolVar(&f.dryRun, "dry-run", false, "list the files that would be written and write nothing")
+	fl.BoolVar(&f.force, "force", false, "write into a non-empty directory, replacing files with the same paths")
+	fl.BoolVar(&f.skipVerify, "skip-verify", false, "skip type-checking the generated project")
+	return cmd
+}
+
+// project validates the flags, in the order they are usually written.
+func (f *initFlags) project() (*spec.Project, error) {
+	if err := spec.ValidateModule(f.module); err != nil {
+		return nil, err
+	}
+	if err := spec.ValidateKind(f.kind); err != nil {
+		return nil, err
+	}
+	if err := spec.ValidateGroup(f.group); err != nil {
+		return nil, err
+	}
+	name := f.providerName
+	if name == "" {
+		name = f.group
+	}
+	if err := spec.ValidateProviderName(name); err != nil {
+		return nil, err
+	}
+	p := &spec.Project{
+		Module:       f.module,
+		Group:        f.group,
+		ProviderName: name,
+		Options:      spec.Options{WorkloadCluster: f.workload, SecretWatcher: f.secretWatcher, Sample: f.sample},
+		Kinds:        []spec.Kind{{Kind: f.kind, Version: spec.DefaultVersion}},
+	}
+	return p, p.Validate()
+}

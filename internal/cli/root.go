@@ -1,0 +1,101 @@
+// Package cli defines spgen's commands: it turns flags into a project spec,
+// runs the work, and maps failures to exit codes scripts can rely on.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"runtime/debug"
+
+	"github.com/spf13/cobra"
+
+	"github.com/open-control-plane/spgen/internal/spec"
+)
+
+// Exit codes.
+const (
+	ExitOK    = 0
+	ExitError = 1 // the work failed: generation, type errors, I/O
+	ExitUsage = 2 // bad input: nothing was written
+)
+
+// Version is spgen's version, set at link time for releases; otherwise it
+// comes from the module build info.
+var Version = ""
+
+func version() string {
+	if Version != "" {
+		return Version
+	}
+	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" && info.Main.Version != "(devel)" {
+		return info.Main.Version
+	}
+	return "devel"
+}
+
+// usageError marks flag parsing problems so they exit with ExitUsage.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+// NewRoot builds the command tree.
+func NewRoot(stdout, stderr io.Writer) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "spgen",
+		Short: "Scaffold and grow openMCP service providers",
+		Long: `spgen creates openMCP service providers: Kubernetes controllers that turn a user's
+request on the onboarding cluster into a domain service in the user's managed
+control plane.
+
+Exit codes: 0 success, 1 the work failed, 2 invalid input (nothing written).`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.AddCommand(newInitCommand(), newVersionCommand())
+	return root
+}
+
+// Execute runs spgen with args and returns the exit code.
+func Execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	root := NewRoot(stdout, stderr)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	fmt.Fprintln(stderr, "spgen:", err)
+	var input *spec.InputError
+	var usage usageError
+	if errors.As(err, &input) || errors.As(err, &usage) {
+		return ExitUsage
+	}
+	return ExitError
+}
+
+func newVersionCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print spgen's version and the versions it generates for",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			out := cmd.OutOrStdout()
+			fmt.Fprintf(out, "spgen %s\n", version())
+			fmt.Fprintf(out, "stack %s\n", stackVersion())
+			return nil
+		},
+	}
+}
+
+// noArgs rejects positional arguments as a usage error.
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usageError{fmt.Errorf("%s takes no arguments, got %q (values are given with flags, see --help)", cmd.CommandPath(), args[0])}
+	}
+	return nil
+}

@@ -1,0 +1,142 @@
+// Package codegen produces every generated artifact of a provider from its
+// sources: deepcopy code, CRDs and the permission rules (controller-tools,
+// in-process), and the wiring package (jennifer).
+package codegen
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"path"
+	"path/filepath"
+	"regexp"
+	"runtime/debug"
+	"strings"
+
+	"golang.org/x/tools/go/packages"
+	"sigs.k8s.io/controller-tools/pkg/crd"
+	"sigs.k8s.io/controller-tools/pkg/deepcopy"
+	"sigs.k8s.io/controller-tools/pkg/genall"
+	"sigs.k8s.io/controller-tools/pkg/loader"
+	"sigs.k8s.io/controller-tools/pkg/rbac"
+)
+
+// Paths of generated artifacts inside a provider.
+const (
+	CRDDir        = "api/crds/manifests"
+	RoleFile      = "config/rbac/role.yaml"
+	BoilerplateGo = "hack/boilerplate.go.txt"
+	roleName      = "target-cluster-role"
+)
+
+// Error is a failure of code generation in the user's sources.
+type Error struct{ Msg string }
+
+func (e *Error) Error() string { return "code generation failed:\n" + e.Msg }
+
+// capture collects every artifact in memory, keyed by path relative to the
+// project root, so nothing is written unless the whole run succeeds.
+type capture struct {
+	root  string
+	base  string // directory of config artifacts; empty for code next to its package
+	files map[string]*bytes.Buffer
+}
+
+type nopCloser struct{ io.Writer }
+
+func (nopCloser) Close() error { return nil }
+
+func (c *capture) Open(pkg *loader.Package, itemPath string) (io.WriteCloser, error) {
+	var rel string
+	if c.base != "" || pkg == nil {
+		rel = path.Join(c.base, itemPath)
+	} else {
+		if len(pkg.CompiledGoFiles) == 0 {
+			return nil, fmt.Errorf("package %s has no Go files", pkg.PkgPath)
+		}
+		dir, err := filepath.Rel(c.root, filepath.Dir(pkg.CompiledGoFiles[0]))
+		if err != nil {
+			return nil, err
+		}
+		rel = path.Join(filepath.ToSlash(dir), itemPath)
+	}
+	b := &bytes.Buffer{}
+	c.files[rel] = b
+	return nopCloser{b}, nil
+}
+
+// controllerTools runs deepcopy, CRD and RBAC generation over the sources in
+// dir and returns the artifacts by relative path.
+func controllerTools(dir string, versions []string) (map[string][]byte, error) {
+	absDir, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	deepcopyGen := genall.Generator(deepcopy.Generator{HeaderFile: filepath.Join(absDir, BoilerplateGo)})
+	crdGen := genall.Generator(crd.Generator{})
+	rbacGen := genall.Generator(rbac.Generator{RoleName: roleName, FileName: path.Base(RoleFile)})
+	gens := genall.Generators{&deepcopyGen, &crdGen, &rbacGen}
+
+	cfg := &packages.Config{Dir: absDir}
+	// Version packages are named one by one: ./api/... would include the CRD
+	// embed package, which does not compile before its manifests exist.
+	roots := []string{"./internal/controller"}
+	for _, v := range versions {
+		roots = append(roots, "./api/"+v)
+	}
+	rt, err := gens.ForRootsWithConfig(cfg, roots...)
+	if err != nil {
+		return nil, fmt.Errorf("loading packages: %w", err)
+	}
+	code := &capture{root: absDir, files: map[string]*bytes.Buffer{}}
+	crds := &capture{root: absDir, base: CRDDir, files: code.files}
+	roles := &capture{root: absDir, base: path.Dir(RoleFile), files: code.files}
+	rt.OutputRules = genall.OutputRules{
+		Default:     code,
+		ByGenerator: map[*genall.Generator]genall.OutputRule{&crdGen: crds, &rbacGen: roles},
+	}
+	var errs bytes.Buffer
+	rt.ErrorWriter = &errs
+	if failed := rt.Run(); failed {
+		return nil, &Error{Msg: strings.TrimSpace(relativize(errs.String(), absDir))}
+	}
+	out := make(map[string][]byte, len(code.files))
+	for p, b := range code.files {
+		content := b.Bytes()
+		if strings.HasSuffix(p, ".yaml") {
+			content = pinVersionAnnotation(content)
+		}
+		out[p] = content
+	}
+	return out, nil
+}
+
+var versionAnnotation = regexp.MustCompile(`(?m)^(\s*controller-gen\.kubebuilder\.io/version:) .*$`)
+
+// pinVersionAnnotation records the controller-tools version that really
+// generated the manifest. controller-tools reads it from the main module,
+// which would be spgen's own version (or "(devel)"), and would make the
+// output depend on how spgen was built.
+func pinVersionAnnotation(content []byte) []byte {
+	return versionAnnotation.ReplaceAll(content, []byte("${1} "+ControllerToolsVersion()))
+}
+
+// ControllerToolsVersion is the version of controller-tools linked into spgen.
+func ControllerToolsVersion() string {
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, dep := range info.Deps {
+			if dep.Path == "sigs.k8s.io/controller-tools" {
+				if dep.Replace != nil {
+					return dep.Replace.Version
+				}
+				return dep.Version
+			}
+		}
+	}
+	return "(unknown)"
+}
+
+// relativize shortens staged absolute paths in messages to project paths.
+func relativize(msg, root string) string {
+	return strings.ReplaceAll(msg, root+string(filepath.Separator), "")
+}

@@ -1,0 +1,33 @@
+package codegen
+
+import (
+	"github.com/open-control-plane/spgen/internal/spec"
+)
+
+// Generate produces every generated artifact for the project whose sources
+// are on disk in dir. It writes nothing: the caller gets the artifacts by
+// relative path and decides what to commit.
+func Generate(dir string, p *spec.Project) (map[string][]byte, error) {
+	var versions []string
+	seen := map[string]bool{}
+	for _, k := range p.Kinds {
+		if !seen[k.Version] {
+			seen[k.Version] = true
+			versions = append(versions, k.Version)
+		}
+	}
+	out, err := controllerTools(dir, versions)
+	if err != nil {
+		return nil, err
+	}
+	rules, err := rulesFromRole(out[RoleFile])
+	if err != nil {
+		return nil, err
+	}
+	wiring, err := Wiring(p, rules)
+	if err != nil {
+		return nil, err
+	}
+	out[WiringFile] = wiring
+	return out, nil
+}

@@ -1,0 +1,148 @@
+// Package create builds a new provider repository: render, generate,
+// type-check and commit, in that order, committing nothing unless every step
+// succeeds.
+package create
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/open-control-plane/spgen/internal/codegen"
+	"github.com/open-control-plane/spgen/internal/progress"
+	"github.com/open-control-plane/spgen/internal/project"
+	"github.com/open-control-plane/spgen/internal/scaffold"
+	"github.com/open-control-plane/spgen/internal/spec"
+	"github.com/open-control-plane/spgen/internal/stack"
+	"github.com/open-control-plane/spgen/internal/verify"
+)
+
+// TemplateGeneration names the current template set. Upgrades compare it
+// with the generation recorded in a project's lock file.
+const TemplateGeneration = "2"
+
+// Options are the inputs of one init run besides the project itself.
+type Options struct {
+	Dir          string
+	Force        bool
+	DryRun       bool
+	SkipVerify   bool
+	SpgenVersion string
+	Progress     *progress.Reporter
+}
+
+// Result describes what was (or, with DryRun, would be) written.
+type Result struct {
+	Tree        *scaffold.Tree
+	Overwritten []string // existing files replaced (only with Force)
+}
+
+// CheckTarget validates the target directory: it must be absent, an empty
+// directory, or (with force) any directory.
+func CheckTarget(dir string, force bool) error {
+	info, err := os.Stat(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return &spec.InputError{Flag: "--dir", Value: dir, Msg: err.Error()}
+	}
+	if !info.IsDir() {
+		return &spec.InputError{Flag: "--dir", Value: dir, Msg: "exists and is not a directory"}
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return &spec.InputError{Flag: "--dir", Value: dir, Msg: err.Error()}
+	}
+	if len(entries) > 0 && !force {
+		return &spec.InputError{Flag: "--dir", Value: dir, Msg: "is not empty (use --force to write into it; existing files with the same paths are replaced)"}
+	}
+	return nil
+}
+
+// Plan renders the project and runs the code generators on a staged copy.
+// The stage is returned so the caller can verify and commit it.
+func Plan(p *spec.Project, o Options) (*scaffold.Tree, *scaffold.Stage, error) {
+	done := o.Progress.Step("rendering templates")
+	tree, err := project.Render(p)
+	done(err)
+	if err != nil {
+		return nil, nil, err
+	}
+	stage, err := scaffold.NewStage(o.Dir, o.DryRun)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := stage.Write(tree); err != nil {
+		stage.Discard()
+		return nil, nil, err
+	}
+	done = o.Progress.Step("generating deepcopy, CRDs, permissions and wiring")
+	generated, err := codegen.Generate(stage.Dir, p)
+	done(err)
+	if err != nil {
+		stage.Discard()
+		return nil, nil, err
+	}
+	for path, content := range generated {
+		tree.Add(path, content, scaffold.Generated)
+		if err := stage.WriteFile(path, content); err != nil {
+			stage.Discard()
+			return nil, nil, err
+		}
+	}
+	return tree, stage, nil
+}
+
+// Run creates the project p in o.Dir.
+func Run(ctx context.Context, p *spec.Project, o Options) (*Result, error) {
+	if err := CheckTarget(o.Dir, o.Force); err != nil {
+		return nil, err
+	}
+	tree, stage, err := Plan(p, o)
+	if err != nil {
+		return nil, err
+	}
+	defer stage.Discard()
+
+	lock, err := scaffold.NewLock(tree, o.SpgenVersion, TemplateGeneration, stack.Version).Marshal()
+	if err != nil {
+		return nil, err
+	}
+	tree.Add(scaffold.LockPath, lock, scaffold.Generated)
+	res := &Result{Tree: tree, Overwritten: existing(o.Dir, tree)}
+	if o.DryRun {
+		return res, nil
+	}
+	if err := stage.WriteFile(scaffold.LockPath, lock); err != nil {
+		return nil, err
+	}
+	if !o.SkipVerify {
+		done := o.Progress.Step("type-checking the project (the first run downloads and compiles dependencies)")
+		err := verify.Module(stage.Dir)
+		done(err)
+		if err != nil {
+			return nil, err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("interrupted before writing: %w", err)
+	}
+	if err := stage.Commit(); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// existing lists planned files that already exist in dir.
+func existing(dir string, t *scaffold.Tree) []string {
+	var out []string
+	for _, p := range t.Paths() {
+		if _, err := os.Lstat(filepath.Join(dir, filepath.FromSlash(p))); err == nil {
+			out = append(out, p)
+		}
+	}
+	return out
+}

@@ -1,0 +1,242 @@
+// Package project plans the files of a service provider repository: which
+// templates render to which paths, who owns each file, and the data the
+// templates see.
+package project
+
+import (
+	"bytes"
+	"fmt"
+	"io/fs"
+	"strings"
+	"sync"
+	"text/template"
+
+	"github.com/gobuffalo/flect"
+
+	"github.com/open-control-plane/spgen/internal/scaffold"
+	"github.com/open-control-plane/spgen/internal/spec"
+	"github.com/open-control-plane/spgen/internal/stack"
+	"github.com/open-control-plane/spgen/templates"
+)
+
+// Data is what templates see. Every string in it has passed spec validation
+// or is derived from validated input, so none can carry template syntax or
+// path separators.
+type Data struct {
+	Module       string
+	RepoName     string
+	Group        string
+	APIGroup     string
+	ProviderName string
+	Version      string
+	Kind         string
+	KindLower    string
+	Plural       string
+	Workload     bool
+	Sample       bool
+	SecretWatcher bool
+
+	DomainGroup    string
+	DomainKind     string
+	DomainPlural   string
+	DomainSingular string
+
+	ImageRepo           string
+	Owner               string
+	GoVersion           string
+	EnvtestK8sVersion   string
+	SetupEnvtestVersion string
+}
+
+// NewData derives the template data of a project for one of its kinds.
+func NewData(p *spec.Project, k spec.Kind) Data {
+	owner := "your-org/your-team"
+	image := "ghcr.io/your-org/" + p.RepoName()
+	if parts := strings.Split(p.Module, "/"); len(parts) >= 3 && parts[0] == "github.com" {
+		owner = parts[1]
+		image = "ghcr.io/" + strings.ToLower(parts[1]) + "/" + p.RepoName()
+	}
+	domainKind := "Example" + k.Kind
+	return Data{
+		Module:        p.Module,
+		RepoName:      p.RepoName(),
+		Group:         p.Group,
+		APIGroup:      p.APIGroup(),
+		ProviderName:  p.ProviderName,
+		Version:       k.Version,
+		Kind:          k.Kind,
+		KindLower:     k.Lower(),
+		Plural:        k.Plural(),
+		Workload:      p.Options.WorkloadCluster,
+		Sample:        p.Options.Sample,
+		SecretWatcher: p.Options.SecretWatcher,
+
+		DomainGroup:    p.Group + ".example.open-control-plane.io",
+		DomainKind:     domainKind,
+		DomainPlural:   strings.ToLower(flect.Pluralize(domainKind)),
+		DomainSingular: strings.ToLower(domainKind),
+
+		ImageRepo:           image,
+		Owner:               owner,
+		GoVersion:           stack.GoVersion,
+		EnvtestK8sVersion:   stack.EnvtestKubernetes,
+		SetupEnvtestVersion: stack.SetupEnvtest,
+	}
+}
+
+// file maps one template to one output path.
+type file struct {
+	tmpl  string // path under templates/project
+	out   string // output path; a template itself
+	owner scaffold.Owner
+	when  func(Data) bool
+}
+
+func always(Data) bool     { return true }
+func withSample(d Data) bool { return d.Sample }
+
+// projectFiles are rendered once per project, with the data of its first kind.
+var projectFiles = []file{
+	{"repo/README.md.tmpl", "README.md", scaffold.Scaffolded, always},
+	{"repo/Taskfile.yaml.tmpl", "Taskfile.yaml", scaffold.Scaffolded, always},
+	{"repo/Dockerfile.tmpl", "Dockerfile", scaffold.Scaffolded, always},
+	{"repo/dockerignore.tmpl", ".dockerignore", scaffold.Scaffolded, always},
+	{"repo/gitignore.tmpl", ".gitignore", scaffold.Scaffolded, always},
+	{"repo/golangci.yaml.tmpl", ".golangci.yaml", scaffold.Scaffolded, always},
+	{"repo/CODEOWNERS.tmpl", "CODEOWNERS", scaffold.Scaffolded, always},
+	{"repo/workflows/ci.yaml.tmpl", ".github/workflows/ci.yaml", scaffold.Scaffolded, always},
+	{"repo/workflows/release.yaml.tmpl", ".github/workflows/release.yaml", scaffold.Scaffolded, always},
+	{"hack/boilerplate.go.txt.tmpl", "hack/boilerplate.go.txt", scaffold.Scaffolded, always},
+	{"cmd/main.go.tmpl", "cmd/{{.RepoName}}/main.go", scaffold.Scaffolded, always},
+	{"api/crds.go.tmpl", "api/crds/crds.go", scaffold.Generated, always},
+	{"controller/common.go.tmpl", "internal/controller/common.go", scaffold.Scaffolded, always},
+	{"samples/providerconfig.yaml.tmpl", "config/samples/providerconfig.yaml", scaffold.Scaffolded, always},
+	{"e2e/main_test.go.tmpl", "test/e2e/main_test.go", scaffold.Scaffolded, always},
+	{"e2e/platform_providerconfig.yaml.tmpl", "test/e2e/platform/providerconfig.yaml", scaffold.Scaffolded, always},
+}
+
+// versionFiles are rendered once per API version.
+var versionFiles = []file{
+	{"api/groupversion_info.go.tmpl", "api/{{.Version}}/groupversion_info.go", scaffold.Scaffolded, always},
+	{"api/common_types.go.tmpl", "api/{{.Version}}/common_types.go", scaffold.Scaffolded, always},
+	{"api/providerconfig_types.go.tmpl", "api/{{.Version}}/providerconfig_types.go", scaffold.Scaffolded, always},
+}
+
+// kindFiles are rendered once per kind.
+var kindFiles = []file{
+	{"api/types.go.tmpl", "api/{{.Version}}/{{.KindLower}}_types.go", scaffold.Scaffolded, always},
+	{"controller/controller.go.tmpl", "internal/controller/{{.KindLower}}_controller.go", scaffold.Scaffolded, always},
+	{"controller/domain.go.tmpl", "internal/controller/{{.KindLower}}_domain.go", scaffold.Scaffolded, withSample},
+	{"samples/kind.yaml.tmpl", "config/samples/{{.KindLower}}.yaml", scaffold.Scaffolded, always},
+	{"e2e/provider_test.go.tmpl", "test/e2e/{{.KindLower}}_test.go", scaffold.Scaffolded, always},
+	{"e2e/onboarding_kind.yaml.tmpl", "test/e2e/onboarding/{{.KindLower}}.yaml", scaffold.Scaffolded, always},
+}
+
+// Render plans every scaffolded file of p, plus go.mod, go.sum and spgen.yaml.
+// Generated code (deepcopy, CRDs, wiring) is added later by codegen.
+func Render(p *spec.Project) (*scaffold.Tree, error) {
+	set, err := parse()
+	if err != nil {
+		return nil, err
+	}
+	t := scaffold.NewTree()
+	first := NewData(p, p.Kinds[0])
+	if err := renderAll(t, set, projectFiles, first); err != nil {
+		return nil, err
+	}
+	seenVersion := map[string]bool{}
+	for _, k := range p.Kinds {
+		d := NewData(p, k)
+		if !seenVersion[k.Version] {
+			seenVersion[k.Version] = true
+			if err := renderAll(t, set, versionFiles, d); err != nil {
+				return nil, err
+			}
+		}
+		if err := renderAll(t, set, kindFiles, d); err != nil {
+			return nil, err
+		}
+	}
+	t.Add("go.mod", stack.GoMod(p.Module), scaffold.Scaffolded)
+	t.Add("go.sum", stack.GoSum(), scaffold.Generated)
+	specFile, err := p.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	t.Add(spec.FileName, specFile, scaffold.Scaffolded)
+	return t, nil
+}
+
+func renderAll(t *scaffold.Tree, set *template.Template, files []file, d Data) error {
+	for _, f := range files {
+		if !f.when(d) {
+			continue
+		}
+		out, err := execute(template.Must(template.New("path").Option("missingkey=error").Parse(f.out)), d)
+		if err != nil {
+			return fmt.Errorf("path of %s: %w", f.tmpl, err)
+		}
+		tmpl := set.Lookup(f.tmpl)
+		if tmpl == nil {
+			return fmt.Errorf("template %s not found", f.tmpl)
+		}
+		body, err := execute(tmpl, d)
+		if err != nil {
+			return err
+		}
+		t.Add(string(out), body, f.owner)
+	}
+	return nil
+}
+
+func execute(t *template.Template, d Data) ([]byte, error) {
+	var b bytes.Buffer
+	if err := t.Execute(&b, d); err != nil {
+		return nil, fmt.Errorf("rendering %s: %w", t.Name(), err)
+	}
+	return b.Bytes(), nil
+}
+
+var (
+	parseOnce sync.Once
+	parsed    *template.Template
+	parseErr  error
+)
+
+// parse loads every template once per process; each is named by its path
+// under project/.
+func parse() (*template.Template, error) {
+	parseOnce.Do(func() { parsed, parseErr = parseAll() })
+	return parsed, parseErr
+}
+
+func parseAll() (*template.Template, error) {
+	root := template.New("").Option("missingkey=error")
+	err := fs.WalkDir(templates.FS, "project", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		body, err := fs.ReadFile(templates.FS, p)
+		if err != nil {
+			return err
+		}
+		name := strings.TrimPrefix(p, "project/")
+		_, err = root.New(name).Parse(string(body))
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("parsing templates: %w", err)
+	}
+	return root, nil
+}
+
+// templateNames lists the templates the plan uses, so a test can catch unused ones.
+func templateNames() []string {
+	var names []string
+	for _, group := range [][]file{projectFiles, versionFiles, kindFiles} {
+		for _, f := range group {
+			names = append(names, f.tmpl)
+		}
+	}
+	return names
+}

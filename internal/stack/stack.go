@@ -1,0 +1,71 @@
+// Package stack is the one place that pins the dependency set of generated
+// providers. go.mod and go.sum of every generated project come from here, so
+// `go build` works without `go mod tidy` and, with a warm module cache,
+// without the network.
+package stack
+
+import (
+	_ "embed"
+	"bytes"
+	"fmt"
+)
+
+// Version names this dependency set. It is recorded in every project's lock
+// file so that upgrade knows which stack a project was generated with.
+const Version = "2026.11.1"
+
+// GoVersion is the go directive of generated modules: the minimum the
+// openMCP runtime needs.
+const GoVersion = "1.26.5"
+
+// Direct lists the modules generated code imports, at the versions pinned
+// for them. go.mod.txt is `go mod tidy` run on a project requiring these.
+var Direct = []Module{
+	{"github.com/openmcp-project/controller-utils", "v0.31.0"},
+	{"github.com/openmcp-project/opencontrolplane-runtime", "v1.2.0"},
+	{"github.com/openmcp-project/openmcp-operator/api", "v1.3.0"},
+	{"github.com/openmcp-project/openmcp-operator/lib", "v1.3.0"},
+	{"github.com/openmcp-project/openmcp-testing", "v1.2.0"},
+	{"github.com/spf13/cobra", "v1.10.2"},
+	{"k8s.io/api", "v0.36.3"},
+	{"k8s.io/apiextensions-apiserver", "v0.36.3"},
+	{"k8s.io/apimachinery", "v0.36.3"},
+	{"k8s.io/client-go", "v0.36.3"},
+	{"k8s.io/klog/v2", "v2.140.0"},
+	{"sigs.k8s.io/controller-runtime", "v0.24.1"},
+	{"sigs.k8s.io/e2e-framework", "v0.7.0"},
+}
+
+// Module is a module path at a version.
+type Module struct {
+	Path, Version string
+}
+
+// EnvtestKubernetes is the Kubernetes version of the API server the
+// generated tests run against.
+const EnvtestKubernetes = "1.34.x"
+
+// SetupEnvtest is the pinned version of setup-envtest the generated Taskfile
+// and CI use to fetch API server binaries.
+const SetupEnvtest = "v0.0.0-20251016145355-cad7c3cbc1d9"
+
+// placeholder is the module path go.mod.txt is stored with.
+const placeholder = "example.com/spgen/stack"
+
+//go:embed go.mod.txt
+var goMod []byte
+
+//go:embed go.sum.txt
+var goSum []byte
+
+// GoMod returns the go.mod of a generated project with the given module path.
+func GoMod(module string) []byte {
+	return bytes.Replace(goMod, []byte("module "+placeholder+"\n"), []byte(fmt.Sprintf("module %s\n", module)), 1)
+}
+
+// GoSum returns the go.sum of a generated project.
+func GoSum() []byte { return bytes.Clone(goSum) }
+
+// Placeholder is the module path the stored go.mod uses; the refresh command
+// writes it.
+func Placeholder() string { return placeholder }
