@@ -25,8 +25,8 @@ func stackVersion() string {
 
 type initFlags struct {
 	module, kind, group, providerName, dir string
-	workload, secretWatcher, sample         bool
-	dryRun, force, skipVerify               bool
+	workload, secretWatcher, sample        bool
+	dryRun, force, skipVerify              bool
 }
 
 func newInitCommand() *cobra.Command {
@@ -58,6 +58,9 @@ touched when every step succeeded.`,
 			dir := f.dir
 			if dir == "" {
 				dir = p.RepoName()
+			}
+			if err := create.CheckTarget(dir, f.force); err != nil {
+				return err
 			}
 			stderr := cmd.ErrOrStderr()
 			rep := progress.New(stderr)

@@ -6,6 +6,7 @@ package project
 import (
 	"bytes"
 	"fmt"
+	"go/format"
 	"io/fs"
 	"strings"
 	"sync"
@@ -23,17 +24,17 @@ import (
 // or is derived from validated input, so none can carry template syntax or
 // path separators.
 type Data struct {
-	Module       string
-	RepoName     string
-	Group        string
-	APIGroup     string
-	ProviderName string
-	Version      string
-	Kind         string
-	KindLower    string
-	Plural       string
-	Workload     bool
-	Sample       bool
+	Module        string
+	RepoName      string
+	Group         string
+	APIGroup      string
+	ProviderName  string
+	Version       string
+	Kind          string
+	KindLower     string
+	Plural        string
+	Workload      bool
+	Sample        bool
 	SecretWatcher bool
 
 	DomainGroup    string
@@ -92,7 +93,7 @@ type file struct {
 	when  func(Data) bool
 }
 
-func always(Data) bool     { return true }
+func always(Data) bool       { return true }
 func withSample(d Data) bool { return d.Sample }
 
 // projectFiles are rendered once per project, with the data of its first kind.
@@ -183,6 +184,13 @@ func renderAll(t *scaffold.Tree, set *template.Template, files []file, d Data) e
 		body, err := execute(tmpl, d)
 		if err != nil {
 			return err
+		}
+		if strings.HasSuffix(string(out), ".go") {
+			// Conditional template sections leave layout gofmt would change;
+			// formatting here guarantees gofmt-clean output.
+			if body, err = format.Source(body); err != nil {
+				return fmt.Errorf("template %s produced invalid Go: %w", f.tmpl, err)
+			}
 		}
 		t.Add(string(out), body, f.owner)
 	}

@@ -5,8 +5,8 @@
 package stack
 
 import (
-	_ "embed"
 	"bytes"
+	_ "embed"
 	"fmt"
 )
 

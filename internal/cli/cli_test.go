@@ -1,0 +1,165 @@
+package cli_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/open-control-plane/spgen/internal/cli"
+)
+
+func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code = cli.Execute(context.Background(), args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+// TestBadInput checks every rejected input: exit code 2, a one-line message
+// naming the flag, the value and the rule, and nothing on disk.
+func TestBadInput(t *testing.T) {
+	valid := map[string]string{"--module": "example.com/acme/sp-velero", "--kind": "Velero", "--group": "velero"}
+	cases := []struct {
+		name     string
+		override map[string]string
+		extra    []string
+		setup    func(t *testing.T, dir string)
+		want     []string
+	}{
+		{name: "kind lower case", override: map[string]string{"--kind": "velero"}, want: []string{`--kind "velero"`, "upper-case"}},
+		{name: "kind with template syntax", override: map[string]string{"--kind": "{{.Evil}}"}, want: []string{"--kind", "ASCII letters and digits"}},
+		{name: "kind with path separator", override: map[string]string{"--kind": "Ve/lero"}, want: []string{"--kind", "ASCII letters and digits"}},
+		{name: "kind colliding with ProviderConfig", override: map[string]string{"--kind": "ProviderConfig"}, want: []string{`--kind "ProviderConfig"`, "collides"}},
+		{name: "kind ending in List", override: map[string]string{"--kind": "VeleroList"}, want: []string{"--kind", "collides"}},
+		{name: "kind empty", override: map[string]string{"--kind": ""}, want: []string{"--kind", "must not be empty"}},
+		{name: "kind keyword", override: map[string]string{"--kind": "Func"}, want: []string{"--kind", "keyword"}},
+		{name: "group upper case", override: map[string]string{"--group": "Velero"}, want: []string{`--group "Velero"`, "DNS-1123 label"}},
+		{name: "group with dot", override: map[string]string{"--group": "velero.io"}, want: []string{"--group", "DNS-1123 label"}},
+		{name: "group with template syntax", override: map[string]string{"--group": "{{.}}"}, want: []string{"--group", "DNS-1123 label"}},
+		{name: "module invalid", override: map[string]string{"--module": "Example..com//x"}, want: []string{"--module", "not a valid Go module path"}},
+		{name: "module missing", override: map[string]string{"--module": ""}, want: []string{"--module", "must not be empty"}},
+		{name: "module last element not a label", override: map[string]string{"--module": "example.com/acme/SP_Velero"}, want: []string{"--module", "DNS-1123 label"}},
+		{name: "provider name invalid", extra: []string{"--provider-name", "Velero_1"}, want: []string{"--provider-name", "DNS-1123 label"}},
+		{name: "unknown flag", extra: []string{"--nope"}, want: []string{"unknown flag: --nope"}},
+		{name: "positional argument", extra: []string{"extra"}, want: []string{"takes no arguments"}},
+		{
+			name: "target not empty",
+			setup: func(t *testing.T, dir string) {
+				if err := os.MkdirAll(dir, 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(filepath.Join(dir, "keep.txt"), []byte("mine"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			},
+			want: []string{"--dir", "is not empty", "--force"},
+		},
+		{
+			name: "target is a file",
+			setup: func(t *testing.T, dir string) {
+				if err := os.WriteFile(dir, []byte("file"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			},
+			want: []string{"--dir", "not a directory"},
+		},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			parent := t.TempDir()
+			dir := filepath.Join(parent, "target")
+			if c.setup != nil {
+				c.setup(t, dir)
+			}
+			before := snapshot(t, parent)
+			flags := map[string]string{}
+			for k, v := range valid {
+				flags[k] = v
+			}
+			for k, v := range c.override {
+				flags[k] = v
+			}
+			args := []string{"init", "--dir", dir}
+			for _, k := range []string{"--module", "--kind", "--group"} {
+				args = append(args, k+"="+flags[k])
+			}
+			args = append(args, c.extra...)
+			code, stdout, stderr := run(t, args...)
+			if code != cli.ExitUsage {
+				t.Errorf("exit code = %d, want %d; stderr:\n%s", code, cli.ExitUsage, stderr)
+			}
+			if stdout != "" {
+				t.Errorf("stdout = %q, want nothing", stdout)
+			}
+			msg := strings.TrimSpace(stderr)
+			if strings.Count(msg, "\n") != 0 {
+				t.Errorf("message is not one line:\n%s", msg)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("message %q does not contain %q", msg, w)
+				}
+			}
+			if after := snapshot(t, parent); after != before {
+				t.Errorf("files changed on bad input:\nbefore: %s\nafter:  %s", before, after)
+			}
+		})
+	}
+}
+
+// snapshot lists every path below dir, so a test can assert nothing was written.
+func snapshot(t *testing.T, dir string) string {
+	t.Helper()
+	var paths []string
+	err := filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		paths = append(paths, strings.TrimPrefix(p, dir))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Join(paths, " ")
+}
+
+func TestVersion(t *testing.T) {
+	code, stdout, _ := run(t, "version")
+	if code != 0 || !strings.HasPrefix(stdout, "spgen ") || !strings.Contains(stdout, "opencontrolplane-runtime v1.2.0") {
+		t.Fatalf("version: code %d, output %q", code, stdout)
+	}
+}
+
+func TestHelpExplainsFlags(t *testing.T) {
+	code, stdout, _ := run(t, "init", "--help")
+	if code != 0 {
+		t.Fatalf("exit code %d", code)
+	}
+	for _, flag := range []string{"--module", "--kind", "--group", "--workload-cluster", "--secret-watcher", "--sample", "--provider-name", "--dir", "--dry-run", "--force", "--skip-verify", "Examples:"} {
+		if !strings.Contains(stdout, flag) {
+			t.Errorf("init --help does not mention %s", flag)
+		}
+	}
+}
+
+// TestDryRunWritesNothing lists the files and leaves the disk untouched.
+func TestDryRunWritesNothing(t *testing.T) {
+	parent := t.TempDir()
+	dir := filepath.Join(parent, "sp")
+	code, stdout, stderr := run(t, "init", "--module", "example.com/acme/sp", "--kind", "Velero", "--group", "velero", "--dir", dir, "--dry-run")
+	if code != 0 {
+		t.Fatalf("exit code %d: %s", code, stderr)
+	}
+	for _, want := range []string{"api/v1alpha1/velero_types.go", "api/crds/manifests/velero.services.open-control-plane.io_veleroes.yaml", "internal/wiring/zz_generated.wiring.go", "nothing was written"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("dry-run output lacks %s", want)
+		}
+	}
+	if s := snapshot(t, parent); s != "" {
+		t.Errorf("dry-run wrote files: %s", s)
+	}
+}

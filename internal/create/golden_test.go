@@ -1,0 +1,133 @@
+package create_test
+
+import (
+	"context"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/open-control-plane/spgen/internal/create"
+	"github.com/open-control-plane/spgen/internal/spec"
+	"github.com/open-control-plane/spgen/internal/testutil"
+	"github.com/open-control-plane/spgen/internal/verify"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden trees under golden/ from the current templates")
+
+const goldenRoot = "../../golden"
+
+// goldenCase is one option combination with an expected tree under golden/.
+type goldenCase struct {
+	name string
+	opts spec.Options
+}
+
+var goldenCases = []goldenCase{
+	{"default", spec.Options{}},
+	{"workload", spec.Options{WorkloadCluster: true}},
+	{"secret-watcher", spec.Options{SecretWatcher: true}},
+	{"sample", spec.Options{Sample: true}},
+	{"all", spec.Options{WorkloadCluster: true, SecretWatcher: true, Sample: true}},
+}
+
+func goldenProject(opts spec.Options) *spec.Project {
+	return &spec.Project{
+		Module:       "example.com/acme/sp-velero",
+		Group:        "velero",
+		ProviderName: "velero",
+		Options:      opts,
+		Kinds:        []spec.Kind{{Kind: "Velero", Version: spec.DefaultVersion}},
+	}
+}
+
+// generate writes the project of c into a fresh directory without type
+// checking; the golden tests check types, build and vet separately.
+func generate(t *testing.T, c goldenCase) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "sp-velero")
+	_, err := create.Run(context.Background(), goldenProject(c.opts), create.Options{Dir: dir, SkipVerify: true, SpgenVersion: "devel"})
+	if err != nil {
+		t.Fatalf("init: %v", err)
+	}
+	return dir
+}
+
+// TestGolden compares every generated tree, whole, with its golden copy.
+// Run `go test ./internal/create -update` to accept a change, then review
+// the diff of golden/ like any other change.
+func TestGolden(t *testing.T) {
+	for _, c := range goldenCases {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := testutil.ReadTree(generate(t, c))
+			if err != nil {
+				t.Fatal(err)
+			}
+			goldenDir := filepath.Join(goldenRoot, c.name)
+			if *update {
+				if err := os.RemoveAll(goldenDir); err != nil {
+					t.Fatal(err)
+				}
+				for p, content := range got {
+					full := filepath.Join(goldenDir, filepath.FromSlash(p))
+					if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+						t.Fatal(err)
+					}
+					if err := os.WriteFile(full, content, 0o644); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			want, err := testutil.ReadTree(goldenDir)
+			if err != nil {
+				t.Fatalf("reading golden tree (run with -update to create it): %v", err)
+			}
+			if diff := testutil.DiffTrees(want, got); diff != "" {
+				t.Errorf("generated tree differs from %s (run with -update and review the diff):\n%s", goldenDir, diff)
+			}
+		})
+	}
+}
+
+// TestGoldenCompiles type-checks, builds and vets every golden tree, as a
+// user would right after init.
+func TestGoldenCompiles(t *testing.T) {
+	for _, c := range goldenCases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := filepath.Join(goldenRoot, c.name)
+			if err := verify.Module(dir); err != nil {
+				t.Fatal(err)
+			}
+			for _, args := range [][]string{{"build", "./..."}, {"vet", "./..."}} {
+				cmd := exec.Command("go", args...)
+				cmd.Dir = dir
+				if out, err := cmd.CombinedOutput(); err != nil {
+					t.Fatalf("go %v: %v\n%s", args, err, out)
+				}
+			}
+			cmd := exec.Command("gofmt", "-l", ".")
+			cmd.Dir = dir
+			out, err := cmd.CombinedOutput()
+			if err != nil || len(out) > 0 {
+				t.Fatalf("gofmt -l: %v\n%s", err, out)
+			}
+		})
+	}
+}
+
+// TestDeterministic generates the same project twice and expects identical trees.
+func TestDeterministic(t *testing.T) {
+	c := goldenCases[len(goldenCases)-1]
+	a, err := testutil.ReadTree(generate(t, c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := testutil.ReadTree(generate(t, c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := testutil.DiffTrees(a, b); diff != "" {
+		t.Fatalf("two runs differ:\n%s", diff)
+	}
+}
