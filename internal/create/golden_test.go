@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/open-control-plane/spgen/internal/create"
+	"github.com/open-control-plane/spgen/internal/envtestbin"
 	"github.com/open-control-plane/spgen/internal/spec"
 	"github.com/open-control-plane/spgen/internal/testutil"
 	"github.com/open-control-plane/spgen/internal/verify"
@@ -129,5 +130,26 @@ func TestDeterministic(t *testing.T) {
 	}
 	if diff := testutil.DiffTrees(a, b); diff != "" {
 		t.Fatalf("two runs differ:\n%s", diff)
+	}
+}
+
+// TestGoldenEnvtest runs every golden project's own tests against a real
+// kube-apiserver and etcd (envtest): the lifecycle a user gets on day one.
+func TestGoldenEnvtest(t *testing.T) {
+	assets, err := envtestbin.Assets(context.Background(), os.Stderr)
+	if err != nil {
+		t.Fatalf("provisioning envtest binaries: %v", err)
+	}
+	for _, c := range goldenCases {
+		t.Run(c.name, func(t *testing.T) {
+			cmd := exec.Command("go", "test", "-count=1", "./internal/...")
+			cmd.Dir = filepath.Join(goldenRoot, c.name)
+			cmd.Env = append(os.Environ(), "KUBEBUILDER_ASSETS="+assets)
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("generated tests failed: %v\n%s", err, out)
+			}
+			t.Logf("%s", out)
+		})
 	}
 }

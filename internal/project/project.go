@@ -24,18 +24,20 @@ import (
 // or is derived from validated input, so none can carry template syntax or
 // path separators.
 type Data struct {
-	Module        string
-	RepoName      string
-	Group         string
-	APIGroup      string
-	ProviderName  string
-	Version       string
-	Kind          string
-	KindLower     string
-	Plural        string
-	Workload      bool
-	Sample        bool
-	SecretWatcher bool
+	Module       string
+	RepoName     string
+	Group        string
+	APIGroup     string
+	ProviderName string
+	Version      string
+	// VersionExported is Version for use inside identifiers (V1alpha1).
+	VersionExported string
+	Kind            string
+	KindLower       string
+	Plural          string
+	Workload        bool
+	Sample          bool
+	SecretWatcher   bool
 
 	DomainGroup    string
 	DomainKind     string
@@ -59,18 +61,19 @@ func NewData(p *spec.Project, k spec.Kind) Data {
 	}
 	domainKind := "Example" + k.Kind
 	return Data{
-		Module:        p.Module,
-		RepoName:      p.RepoName(),
-		Group:         p.Group,
-		APIGroup:      p.APIGroup(),
-		ProviderName:  p.ProviderName,
-		Version:       k.Version,
-		Kind:          k.Kind,
-		KindLower:     k.Lower(),
-		Plural:        k.Plural(),
-		Workload:      p.Options.WorkloadCluster,
-		Sample:        p.Options.Sample,
-		SecretWatcher: p.Options.SecretWatcher,
+		Module:          p.Module,
+		RepoName:        p.RepoName(),
+		Group:           p.Group,
+		APIGroup:        p.APIGroup(),
+		ProviderName:    p.ProviderName,
+		Version:         k.Version,
+		VersionExported: strings.ToUpper(k.Version[:1]) + k.Version[1:],
+		Kind:            k.Kind,
+		KindLower:       k.Lower(),
+		Plural:          k.Plural(),
+		Workload:        p.Options.WorkloadCluster,
+		Sample:          p.Options.Sample,
+		SecretWatcher:   p.Options.SecretWatcher,
 
 		DomainGroup:    p.Group + ".example.open-control-plane.io",
 		DomainKind:     domainKind,
@@ -112,6 +115,8 @@ var projectFiles = []file{
 	{"api/crds.go.tmpl", "api/crds/crds.go", scaffold.Generated, always},
 	{"controller/common.go.tmpl", "internal/controller/common.go", scaffold.Scaffolded, always},
 	{"samples/providerconfig.yaml.tmpl", "config/samples/providerconfig.yaml", scaffold.Scaffolded, always},
+	{"controller/suite_test.go.tmpl", "internal/controller/suite_test.go", scaffold.Scaffolded, always},
+	{"controller/harness_test.go.tmpl", "internal/controller/harness_test.go", scaffold.Scaffolded, always},
 	{"e2e/main_test.go.tmpl", "test/e2e/main_test.go", scaffold.Scaffolded, always},
 	{"e2e/platform_providerconfig.yaml.tmpl", "test/e2e/platform/providerconfig.yaml", scaffold.Scaffolded, always},
 }
@@ -127,6 +132,7 @@ var versionFiles = []file{
 var kindFiles = []file{
 	{"api/types.go.tmpl", "api/{{.Version}}/{{.KindLower}}_types.go", scaffold.Scaffolded, always},
 	{"controller/controller.go.tmpl", "internal/controller/{{.KindLower}}_controller.go", scaffold.Scaffolded, always},
+	{"controller/controller_test.go.tmpl", "internal/controller/{{.KindLower}}_controller_test.go", scaffold.Scaffolded, always},
 	{"controller/domain.go.tmpl", "internal/controller/{{.KindLower}}_domain.go", scaffold.Scaffolded, withSample},
 	{"samples/kind.yaml.tmpl", "config/samples/{{.KindLower}}.yaml", scaffold.Scaffolded, always},
 	{"e2e/provider_test.go.tmpl", "test/e2e/{{.KindLower}}_test.go", scaffold.Scaffolded, always},

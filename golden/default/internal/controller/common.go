@@ -79,9 +79,14 @@ func removeReconcileAnnotation(ctx context.Context, c client.Client, obj client.
 	annotations := cp.GetAnnotations()
 	delete(annotations, apiconst.OperationAnnotation)
 	cp.SetAnnotations(annotations)
-	if err := c.Patch(ctx, cp, client.MergeFrom(base)); client.IgnoreNotFound(err) != nil {
-		return fmt.Errorf("removing annotation %s: %w", apiconst.OperationAnnotation, err)
+	if err := c.Patch(ctx, cp, client.MergeFrom(base)); err != nil {
+		return client.IgnoreNotFound(err)
 	}
+	// The runtime patches the status afterwards with a diff that can carry
+	// the resourceVersion; it must be the one this patch produced, or the
+	// status patch fails with a conflict.
+	obj.SetAnnotations(cp.GetAnnotations())
+	obj.SetResourceVersion(cp.GetResourceVersion())
 	return nil
 }
 

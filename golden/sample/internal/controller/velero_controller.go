@@ -104,7 +104,7 @@ func (r *VeleroReconciler) CreateOrUpdate(ctx context.Context, obj *v1alpha1.Vel
 
 	serviceprovider.StatusProgressing(obj, ReasonReconciling, "Installing the domain service")
 	target := r.target(cc)
-	ns := veleroNamespace(obj, false)
+	ns := veleroNamespace(obj)
 	labels := veleroLabels(obj)
 
 	namespace := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}
@@ -192,7 +192,7 @@ func (r *VeleroReconciler) Delete(ctx context.Context, obj *v1alpha1.Velero, pc 
 	}
 
 	setTerminating(obj, ReasonTerminating, "Removing the domain service")
-	ns := veleroNamespace(obj, false)
+	ns := veleroNamespace(obj)
 	target := r.target(cc)
 	objs := []client.Object{
 		&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "velero", Namespace: ns}},
@@ -254,22 +254,24 @@ func (r *VeleroReconciler) finishOperation(ctx context.Context, obj *v1alpha1.Ve
 	}
 }
 
-// veleroNamespace is the namespace of the workload on the target cluster.
-// A workload cluster is shared by many managed control planes, so there the
-// name is unique per Velero; a managed control plane has exactly one.
-func veleroNamespace(obj *v1alpha1.Velero, shared bool) string {
-	if !shared {
-		return "velero-system"
-	}
+// veleroNamespace is the namespace of the workload on the target cluster,
+// unique per Velero: a workload cluster is shared by many managed control
+// planes, and a new Velero must not wait for an old namespace to finish
+// terminating.
+func veleroNamespace(obj *v1alpha1.Velero) string {
+	return "velero-" + veleroInstance(obj)
+}
+
+// veleroInstance is a short stable ID of obj, used in names and labels.
+func veleroInstance(obj *v1alpha1.Velero) string {
 	sum := sha256.Sum256([]byte(obj.Namespace + "/" + obj.Name))
-	return "velero-" + hex.EncodeToString(sum[:])[:12]
+	return hex.EncodeToString(sum[:])[:12]
 }
 
 func veleroLabels(obj *v1alpha1.Velero) map[string]string {
-	sum := sha256.Sum256([]byte(obj.Namespace + "/" + obj.Name))
 	return map[string]string{
 		ManagedByLabel: ManagedByValue,
-		InstanceLabel:  hex.EncodeToString(sum[:])[:12],
+		InstanceLabel:  veleroInstance(obj),
 	}
 }
 
