@@ -33,6 +33,10 @@ func Module(dir string) error {
 		Dir:   abs,
 		Mode:  packages.NeedName | packages.NeedFiles | packages.NeedSyntax | packages.NeedTypes | packages.NeedTypesInfo,
 		Tests: true,
+		// Every run stages the project in a new directory; without
+		// -trimpath the directory is part of each package's build cache key
+		// and nothing of an earlier run's compilation could be reused.
+		BuildFlags: []string{"-trimpath"},
 	}
 	pkgs, err := packages.Load(cfg, "./...")
 	if err != nil {
