@@ -32,6 +32,7 @@ var Direct = []Module{
 	{"k8s.io/apimachinery", "v0.36.3"},
 	{"k8s.io/client-go", "v0.36.3"},
 	{"k8s.io/klog/v2", "v2.140.0"},
+	{"k8s.io/utils", "v0.0.0-20260707023825-cf1189d6abe3"},
 	{"sigs.k8s.io/controller-runtime", "v0.24.1"},
 	{"sigs.k8s.io/e2e-framework", "v0.7.0"},
 }
@@ -47,7 +48,7 @@ const EnvtestKubernetes = "1.34.x"
 
 // SetupEnvtest is the pinned version of setup-envtest the generated Taskfile
 // and CI use to fetch API server binaries.
-const SetupEnvtest = "v0.0.0-20251016145355-cad7c3cbc1d9"
+const SetupEnvtest = "v0.24.1"
 
 // placeholder is the module path go.mod.txt is stored with.
 const placeholder = "example.com/spgen/stack"
