@@ -243,14 +243,3 @@ func parseAll() (*template.Template, error) {
 	}
 	return root, nil
 }
-
-// templateNames lists the templates the plan uses, so a test can catch unused ones.
-func templateNames() []string {
-	var names []string
-	for _, group := range [][]file{projectFiles, versionFiles, kindFiles} {
-		for _, f := range group {
-			names = append(names, f.tmpl)
-		}
-	}
-	return names
-}
