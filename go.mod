@@ -3,6 +3,7 @@ module github.com/open-control-plane/spgen
 go 1.26.5
 
 require (
+	github.com/aymanbagabas/go-udiff v0.4.1
 	github.com/dave/jennifer v1.7.1
 	github.com/gobuffalo/flect v1.0.3
 	github.com/spf13/cobra v1.10.2

@@ -146,7 +146,7 @@ func TestHelpExplainsFlags(t *testing.T) {
 	}
 }
 
-// TestDryRunWritesNothing lists the files and leaves the disk untouched.
+// TestDryRunWritesNothing prints the diff of every file and leaves the disk untouched.
 func TestDryRunWritesNothing(t *testing.T) {
 	parent := t.TempDir()
 	dir := filepath.Join(parent, "sp")
@@ -154,10 +154,13 @@ func TestDryRunWritesNothing(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit code %d: %s", code, stderr)
 	}
-	for _, want := range []string{"api/v1alpha1/velero_types.go", "api/crds/manifests/velero.services.open-control-plane.io_veleroes.yaml", "internal/wiring/zz_generated.wiring.go", "nothing was written"} {
+	for _, want := range []string{"+++ b/api/v1alpha1/velero_types.go", "+++ b/api/crds/manifests/velero.services.open-control-plane.io_veleroes.yaml", "+++ b/internal/wiring/zz_generated.wiring.go", "+type Velero struct {"} {
 		if !strings.Contains(stdout, want) {
-			t.Errorf("dry-run output lacks %s", want)
+			t.Errorf("dry-run diff lacks %s", want)
 		}
+	}
+	if !strings.Contains(stderr, "nothing was written") {
+		t.Errorf("dry-run summary lacks 'nothing was written': %s", stderr)
 	}
 	if s := snapshot(t, parent); s != "" {
 		t.Errorf("dry-run wrote files: %s", s)

@@ -1,15 +1,21 @@
 package cli
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
 
 	"github.com/open-control-plane/spgen/internal/create"
 	"github.com/open-control-plane/spgen/internal/progress"
+	"github.com/open-control-plane/spgen/internal/scaffold"
 	"github.com/open-control-plane/spgen/internal/spec"
 	"github.com/open-control-plane/spgen/internal/stack"
+	"github.com/open-control-plane/spgen/internal/workspace"
 )
 
 func stackVersion() string {
@@ -78,11 +84,14 @@ touched when every step succeeded.`,
 			}
 			out := cmd.OutOrStdout()
 			if f.dryRun {
-				for _, path := range res.Tree.Paths() {
-					file, _ := res.Tree.Get(path)
-					fmt.Fprintf(out, "%-10s %s\n", file.Owner, filepath.ToSlash(filepath.Join(dir, path)))
+				changes, err := plannedChanges(dir, res.Tree)
+				if err != nil {
+					return err
 				}
-				fmt.Fprintf(out, "%d files would be written; nothing was written (--dry-run)\n", res.Tree.Len())
+				if err := workspace.WriteDiff(out, changes); err != nil {
+					return err
+				}
+				summarize(stderr, changes, "would be written; nothing was written (--dry-run)")
 				return nil
 			}
 			for _, path := range res.Overwritten {
@@ -102,10 +111,26 @@ touched when every step succeeded.`,
 	fl.BoolVarP(&f.workload, "workload-cluster", "w", false, "run the workload in a separate workload cluster instead of the managed control plane")
 	fl.BoolVar(&f.secretWatcher, "secret-watcher", false, "reconcile when an image pull secret of the ProviderConfig changes")
 	fl.BoolVar(&f.sample, "sample", false, "add example domain logic: install a domain CRD into the managed control plane")
-	fl.BoolVar(&f.dryRun, "dry-run", false, "list the files that would be written and write nothing")
+	fl.BoolVar(&f.dryRun, "dry-run", false, "print the diff of what would be written and write nothing")
 	fl.BoolVar(&f.force, "force", false, "write into a non-empty directory, replacing files with the same paths")
 	fl.BoolVar(&f.skipVerify, "skip-verify", false, "skip type-checking the generated project")
 	return cmd
+}
+
+// plannedChanges compares the planned tree with what is in dir.
+func plannedChanges(dir string, t *scaffold.Tree) ([]workspace.Change, error) {
+	var out []workspace.Change
+	for _, path := range t.Paths() {
+		f, _ := t.Get(path)
+		old, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(path)))
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
+		if !bytes.Equal(old, f.Content) || old == nil {
+			out = append(out, workspace.Change{Path: path, Old: old, New: f.Content})
+		}
+	}
+	return out, nil
 }
 
 // project validates the flags, in the order they are usually written.

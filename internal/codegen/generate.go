@@ -8,15 +8,7 @@ import (
 // are on disk in dir. It writes nothing: the caller gets the artifacts by
 // relative path and decides what to commit.
 func Generate(dir string, p *spec.Project) (map[string][]byte, error) {
-	var versions []string
-	seen := map[string]bool{}
-	for _, k := range p.Kinds {
-		if !seen[k.Version] {
-			seen[k.Version] = true
-			versions = append(versions, k.Version)
-		}
-	}
-	out, err := controllerTools(dir, versions)
+	out, err := controllerTools(dir, p.Versions())
 	if err != nil {
 		return nil, err
 	}

@@ -33,6 +33,8 @@ const (
 	pkgClientScheme = "k8s.io/client-go/kubernetes/scheme"
 	pkgEvents       = "k8s.io/client-go/tools/events"
 	pkgCtrl         = "sigs.k8s.io/controller-runtime"
+	pkgCtrlConfig   = "sigs.k8s.io/controller-runtime/pkg/config"
+	pkgPtr          = "k8s.io/utils/ptr"
 )
 
 // apiImport is the import of one API version package, with an alias that is
@@ -157,7 +159,7 @@ func Wiring(p *spec.Project, rules []rbacv1.PolicyRule) ([]byte, error) {
 		jen.Id("Recorder").Qual(pkgEvents, "EventRecorder"),
 	)
 
-	for _, k := range p.Kinds {
+	for _, k := range p.Reconciled() {
 		api := imports[k.Version].path
 		objT := jen.Op("*").Qual(api, k.Kind)
 		cfgT := jen.Op("*").Qual(api, "ProviderConfig")
@@ -188,11 +190,25 @@ func Wiring(p *spec.Project, rules []rbacv1.PolicyRule) ([]byte, error) {
 		)
 	}
 
+	reconciled := p.Reconciled()
+	mgr := jen.Id("mgr")
+	if len(reconciled) > 1 {
+		f.Comment("sharedNameManager lets the reconcilers of several kinds share one controller")
+		f.Comment("name: the runtime names every controller after the provider.")
+		f.Type().Id("sharedNameManager").Struct(jen.Qual(pkgCtrl, "Manager"))
+		f.Line()
+		f.Func().Params(jen.Id("m").Id("sharedNameManager")).Id("GetControllerOptions").Params().Qual(pkgCtrlConfig, "Controller").Block(
+			jen.Id("o").Op(":=").Id("m").Dot("Manager").Dot("GetControllerOptions").Call(),
+			jen.Id("o").Dot("SkipNameValidation").Op("=").Qual(pkgPtr, "To").Call(jen.True()),
+			jen.Return(jen.Id("o")),
+		)
+		mgr = jen.Id("sharedNameManager").Values(jen.Id("mgr"))
+	}
 	f.Comment("SetupWithManager registers the reconciler of every kind with mgr.")
 	f.Func().Id("SetupWithManager").Params(jen.Id("mgr").Qual(pkgCtrl, "Manager"), jen.Id("o").Id("Options")).Error().BlockFunc(func(g *jen.Group) {
-		for _, k := range p.Kinds {
+		for _, k := range reconciled {
 			name := "New" + k.Kind + exportedVersion(k.Version) + "Reconciler"
-			g.If(jen.Err().Op(":=").Id(name).Call(jen.Id("o")).Dot("SetupWithManager").Call(jen.Id("mgr"), jen.Id("o").Dot("ProviderName")), jen.Err().Op("!=").Nil()).Block(
+			g.If(jen.Err().Op(":=").Id(name).Call(jen.Id("o")).Dot("SetupWithManager").Call(mgr, jen.Id("o").Dot("ProviderName")), jen.Err().Op("!=").Nil()).Block(
 				jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit(fmt.Sprintf("setting up the %s %s reconciler: %%w", k.Kind, k.Version)), jen.Err())),
 			)
 		}

@@ -8,11 +8,13 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/open-control-plane/spgen/internal/addapi"
 	"github.com/open-control-plane/spgen/internal/create"
 	"github.com/open-control-plane/spgen/internal/envtestbin"
 	"github.com/open-control-plane/spgen/internal/spec"
 	"github.com/open-control-plane/spgen/internal/testutil"
 	"github.com/open-control-plane/spgen/internal/verify"
+	"github.com/open-control-plane/spgen/internal/workspace"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden trees under golden/ from the current templates")
@@ -23,14 +25,20 @@ const goldenRoot = "../../golden"
 type goldenCase struct {
 	name string
 	opts spec.Options
+	add  []spec.Kind // added with add-api after init, in order
 }
 
 var goldenCases = []goldenCase{
-	{"default", spec.Options{}},
-	{"workload", spec.Options{WorkloadCluster: true}},
-	{"secret-watcher", spec.Options{SecretWatcher: true}},
-	{"sample", spec.Options{Sample: true}},
-	{"all", spec.Options{WorkloadCluster: true, SecretWatcher: true, Sample: true}},
+	{"default", spec.Options{}, nil},
+	{"workload", spec.Options{WorkloadCluster: true}, nil},
+	{"secret-watcher", spec.Options{SecretWatcher: true}, nil},
+	{"sample", spec.Options{Sample: true}, nil},
+	{"all", spec.Options{WorkloadCluster: true, SecretWatcher: true, Sample: true}, nil},
+	// Three kinds, two versions of one: init, then two add-api runs.
+	{"three-kinds", spec.Options{WorkloadCluster: true, SecretWatcher: true, Sample: true}, []spec.Kind{
+		{Kind: "Schedule", Version: "v1alpha1"},
+		{Kind: "Velero", Version: "v1beta1"},
+	}},
 }
 
 func goldenProject(opts spec.Options) *spec.Project {
@@ -51,6 +59,15 @@ func generate(t *testing.T, c goldenCase) string {
 	_, err := create.Run(context.Background(), goldenProject(c.opts), create.Options{Dir: dir, SkipVerify: true, SpgenVersion: "devel"})
 	if err != nil {
 		t.Fatalf("init: %v", err)
+	}
+	for _, k := range c.add {
+		w, err := workspace.Open(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := addapi.Run(w, k, addapi.Options{SkipVerify: true}); err != nil {
+			t.Fatalf("add-api %s %s: %v", k.Kind, k.Version, err)
+		}
 	}
 	return dir
 }

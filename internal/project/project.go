@@ -32,12 +32,16 @@ type Data struct {
 	Version      string
 	// VersionExported is Version for use inside identifiers (V1alpha1).
 	VersionExported string
-	Kind            string
-	KindLower       string
-	Plural          string
-	Workload        bool
-	Sample          bool
-	SecretWatcher   bool
+	// StorageVersion is the version the API server stores the kind in.
+	StorageVersion string
+	// ConfigStorageVersion is the version the ProviderConfig is stored in.
+	ConfigStorageVersion string
+	Kind                 string
+	KindLower            string
+	Plural               string
+	Workload             bool
+	Sample               bool
+	SecretWatcher        bool
 
 	DomainGroup    string
 	DomainKind     string
@@ -61,19 +65,21 @@ func NewData(p *spec.Project, k spec.Kind) Data {
 	}
 	domainKind := "Example" + k.Kind
 	return Data{
-		Module:          p.Module,
-		RepoName:        p.RepoName(),
-		Group:           p.Group,
-		APIGroup:        p.APIGroup(),
-		ProviderName:    p.ProviderName,
-		Version:         k.Version,
-		VersionExported: strings.ToUpper(k.Version[:1]) + k.Version[1:],
-		Kind:            k.Kind,
-		KindLower:       k.Lower(),
-		Plural:          k.Plural(),
-		Workload:        p.Options.WorkloadCluster,
-		Sample:          p.Options.Sample,
-		SecretWatcher:   p.Options.SecretWatcher,
+		Module:               p.Module,
+		RepoName:             p.RepoName(),
+		Group:                p.Group,
+		APIGroup:             p.APIGroup(),
+		ProviderName:         p.ProviderName,
+		Version:              k.Version,
+		VersionExported:      strings.ToUpper(k.Version[:1]) + k.Version[1:],
+		StorageVersion:       storageVersion(p, k),
+		ConfigStorageVersion: p.Versions()[0],
+		Kind:                 k.Kind,
+		KindLower:            k.Lower(),
+		Plural:               k.Plural(),
+		Workload:             p.Options.WorkloadCluster,
+		Sample:               p.Options.Sample,
+		SecretWatcher:        p.Options.SecretWatcher,
 
 		DomainGroup:    p.Group + ".example.open-control-plane.io",
 		DomainKind:     domainKind,
@@ -86,6 +92,15 @@ func NewData(p *spec.Project, k spec.Kind) Data {
 		EnvtestK8sVersion:   stack.EnvtestKubernetes,
 		SetupEnvtestVersion: stack.SetupEnvtest,
 	}
+}
+
+func storageVersion(p *spec.Project, k spec.Kind) string {
+	for _, r := range p.Reconciled() {
+		if r.Kind == k.Kind {
+			return r.Version
+		}
+	}
+	return k.Version
 }
 
 // file maps one template to one output path.
@@ -128,13 +143,17 @@ var versionFiles = []file{
 	{"api/providerconfig_types.go.tmpl", "api/{{.Version}}/providerconfig_types.go", scaffold.Scaffolded, always},
 }
 
-// kindFiles are rendered once per kind.
-var kindFiles = []file{
+// typeFiles are rendered once per version of a kind.
+var typeFiles = []file{
 	{"api/types.go.tmpl", "api/{{.Version}}/{{.KindLower}}_types.go", scaffold.Scaffolded, always},
+	{"samples/kind.yaml.tmpl", "config/samples/{{.Version}}_{{.KindLower}}.yaml", scaffold.Scaffolded, always},
+}
+
+// reconcilerFiles are rendered once per kind, for its storage version.
+var reconcilerFiles = []file{
 	{"controller/controller.go.tmpl", "internal/controller/{{.KindLower}}_controller.go", scaffold.Scaffolded, always},
 	{"controller/controller_test.go.tmpl", "internal/controller/{{.KindLower}}_controller_test.go", scaffold.Scaffolded, always},
 	{"controller/domain.go.tmpl", "internal/controller/{{.KindLower}}_domain.go", scaffold.Scaffolded, withSample},
-	{"samples/kind.yaml.tmpl", "config/samples/{{.KindLower}}.yaml", scaffold.Scaffolded, always},
 	{"e2e/provider_test.go.tmpl", "test/e2e/{{.KindLower}}_test.go", scaffold.Scaffolded, always},
 	{"e2e/onboarding_kind.yaml.tmpl", "test/e2e/onboarding/{{.KindLower}}.yaml", scaffold.Scaffolded, always},
 }
@@ -160,12 +179,17 @@ func Render(p *spec.Project) (*scaffold.Tree, error) {
 				return nil, err
 			}
 		}
-		if err := renderAll(t, set, kindFiles, d); err != nil {
+		if err := renderAll(t, set, typeFiles, d); err != nil {
 			return nil, err
+		}
+		if p.IsStorage(k) {
+			if err := renderAll(t, set, reconcilerFiles, d); err != nil {
+				return nil, err
+			}
 		}
 	}
 	t.Add("go.mod", stack.GoMod(p.Module), scaffold.Scaffolded)
-	t.Add("go.sum", stack.GoSum(), scaffold.Generated)
+	t.Add("go.sum", stack.GoSum(), scaffold.Scaffolded)
 	specFile, err := p.Marshal()
 	if err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package scaffold
 
 import (
 	"fmt"
+	"sort"
 
 	"sigs.k8s.io/yaml"
 )
@@ -55,4 +56,45 @@ func ParseLock(data []byte) (*Lock, error) {
 		return nil, fmt.Errorf("%s: %w", LockPath, err)
 	}
 	return &l, nil
+}
+
+// Entry returns the record of path.
+func (l *Lock) Entry(path string) (LockEntry, bool) {
+	for _, e := range l.Files {
+		if e.Path == path {
+			return e, true
+		}
+	}
+	return LockEntry{}, false
+}
+
+// Set records that spgen wrote content to path.
+func (l *Lock) Set(path string, owner Owner, content []byte) {
+	e := LockEntry{Path: path, Owner: owner, Hash: Hash(content)}
+	for i := range l.Files {
+		if l.Files[i].Path == path {
+			l.Files[i] = e
+			return
+		}
+	}
+	l.Files = append(l.Files, e)
+	sort.Slice(l.Files, func(i, j int) bool { return l.Files[i].Path < l.Files[j].Path })
+}
+
+// Delete forgets path.
+func (l *Lock) Delete(path string) {
+	out := l.Files[:0]
+	for _, e := range l.Files {
+		if e.Path != path {
+			out = append(out, e)
+		}
+	}
+	l.Files = out
+}
+
+// Clone returns a deep copy.
+func (l *Lock) Clone() *Lock {
+	c := *l
+	c.Files = append([]LockEntry(nil), l.Files...)
+	return &c
 }

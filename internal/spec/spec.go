@@ -77,6 +77,68 @@ func isMajorSuffix(s string) bool {
 	return true
 }
 
+// Reconciled lists the kinds that have a reconciler: the first version of
+// each kind in spgen.yaml, which is also its storage version. Later versions
+// of a kind are served by the API server and converted by it; a second
+// reconciler on the same objects would fight the first over their status.
+func (p *Project) Reconciled() []Kind {
+	var out []Kind
+	seen := map[string]bool{}
+	for _, k := range p.Kinds {
+		if !seen[k.Kind] {
+			seen[k.Kind] = true
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// IsStorage reports whether k is the storage version of its kind.
+func (p *Project) IsStorage(k Kind) bool {
+	for _, r := range p.Reconciled() {
+		if r.Kind == k.Kind {
+			return r.Version == k.Version
+		}
+	}
+	return false
+}
+
+// Versions lists the API versions of the project in order of first use.
+// The first one stores the ProviderConfig.
+func (p *Project) Versions() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, k := range p.Kinds {
+		if !seen[k.Version] {
+			seen[k.Version] = true
+			out = append(out, k.Version)
+		}
+	}
+	return out
+}
+
+// AddKind appends k after checking it against the project: the same kind in
+// the same version is refused, a new version of a known kind is allowed.
+func (p *Project) AddKind(k Kind) error {
+	if err := ValidateKind(k.Kind); err != nil {
+		return err
+	}
+	if err := ValidateVersion(k.Version); err != nil {
+		return err
+	}
+	for _, e := range p.Kinds {
+		if e == k {
+			return &InputError{Flag: "--kind", Value: k.Kind, Msg: "already exists in version " + k.Version + " (see " + FileName + "); use --version to add another version"}
+		}
+	}
+	p.Kinds = append(p.Kinds, k)
+	if err := p.Validate(); err != nil {
+		p.Kinds = p.Kinds[:len(p.Kinds)-1]
+		return err
+	}
+	return nil
+}
+
 // Lower is the lower-case kind, used in file names and as singular resource name.
 func (k Kind) Lower() string { return strings.ToLower(k.Kind) }
 

@@ -130,6 +130,7 @@ func (p *Project) Validate() error {
 		return &InputError{Msg: FileName + ": kinds must list at least one kind"}
 	}
 	seen := map[string]bool{}
+	lower := map[string]string{}
 	for _, k := range p.Kinds {
 		if err := ValidateKind(k.Kind); err != nil {
 			return err
@@ -142,6 +143,12 @@ func (p *Project) Validate() error {
 			return &InputError{Flag: "--kind", Value: k.Kind, Msg: "already exists in version " + k.Version}
 		}
 		seen[id] = true
+		// File names use the lower-case kind; two kinds differing only in
+		// case would write the same files.
+		if other, ok := lower[k.Lower()]; ok && other != k.Kind {
+			return &InputError{Flag: "--kind", Value: k.Kind, Msg: "differs from the existing kind " + other + " only in case"}
+		}
+		lower[k.Lower()] = k.Kind
 	}
 	return nil
 }

@@ -18,18 +18,27 @@ type TypeErrors struct {
 }
 
 func (e *TypeErrors) Error() string {
-	return "the generated project does not type-check:\n" + strings.Join(e.Errors, "\n")
+	return "the project does not type-check:\n" + strings.Join(e.Errors, "\n")
 }
 
 // Module type-checks every package of the module in dir, test files included.
 // Dependencies come from export data in the build cache, which keeps a warm
 // run well under a second.
-func Module(dir string) error {
+func Module(dir string) error { return ModuleWith(dir, nil) }
+
+// ModuleWith type-checks the module in dir as if the files in overlay (by
+// project-relative path) had the given contents, without writing them.
+func ModuleWith(dir string, overlay map[string][]byte) error {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return err
 	}
+	abso := make(map[string][]byte, len(overlay))
+	for rel, content := range overlay {
+		abso[filepath.Join(abs, filepath.FromSlash(rel))] = content
+	}
 	cfg := &packages.Config{
+		Overlay: abso,
 		Dir:   abs,
 		Mode:  packages.NeedName | packages.NeedFiles | packages.NeedSyntax | packages.NeedTypes | packages.NeedTypesInfo,
 		Tests: true,

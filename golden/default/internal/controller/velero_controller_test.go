@@ -19,6 +19,7 @@ package controller_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -176,7 +177,7 @@ func (e *veleroEnv) patch(obj client.Object, mutate func()) {
 }
 
 // ready returns the Ready condition, failing the test when there is none.
-func ready(t *testing.T, obj *v1alpha1.Velero) metav1.Condition {
+func veleroReady(t *testing.T, obj *v1alpha1.Velero) metav1.Condition {
 	t.Helper()
 	c := meta.FindStatusCondition(obj.Status.Conditions, serviceprovider.ServiceProviderConditionReady)
 	if c == nil {
@@ -185,9 +186,9 @@ func ready(t *testing.T, obj *v1alpha1.Velero) metav1.Condition {
 	return *c
 }
 
-func expectReason(t *testing.T, obj *v1alpha1.Velero, phase, reason string) metav1.Condition {
+func expectVeleroReason(t *testing.T, obj *v1alpha1.Velero, phase, reason string) metav1.Condition {
 	t.Helper()
-	c := ready(t, obj)
+	c := veleroReady(t, obj)
 	if obj.Status.Phase != phase || c.Reason != reason {
 		t.Fatalf("phase %q reason %q (%s), want phase %q reason %q", obj.Status.Phase, c.Reason, c.Message, phase, reason)
 	}
@@ -209,7 +210,7 @@ func (e *veleroEnv) managedCount(ns string) int {
 	return len(deployments.Items) + len(secrets.Items)
 }
 
-func workloadNamespace(obj *v1alpha1.Velero) string {
+func veleroWorkloadNamespace(obj *v1alpha1.Velero) string {
 	for _, r := range obj.Status.Resources {
 		if r.Kind == "Namespace" {
 			return r.Name
@@ -234,14 +235,14 @@ func TestVeleroLifecycle(t *testing.T) {
 		t.Errorf("no requeue while the workload is not available")
 	}
 	obj := e.get()
-	expectReason(t, obj, serviceprovider.StatusPhaseProgressing, controller.ReasonWorkloadNotReady)
-	if !containsString(obj.Finalizers, obj.Finalizer()) {
+	expectVeleroReason(t, obj, serviceprovider.StatusPhaseProgressing, controller.ReasonWorkloadNotReady)
+	if !slices.Contains(obj.Finalizers, obj.Finalizer()) {
 		t.Errorf("finalizer %s missing: %v", obj.Finalizer(), obj.Finalizers)
 	}
 	if _, ok := obj.Annotations[apiconst.OperationAnnotation]; ok {
 		t.Errorf("reconcile annotation was not removed after the reconcile")
 	}
-	ns := workloadNamespace(obj)
+	ns := veleroWorkloadNamespace(obj)
 	if ns == "" {
 		t.Fatalf("status lists no namespace: %+v", obj.Status.Resources)
 	}
@@ -275,7 +276,7 @@ func TestVeleroLifecycle(t *testing.T) {
 	}
 	e.mustReconcile()
 	obj = e.get()
-	if c := expectReason(t, obj, serviceprovider.StatusPhaseReady, "ReconcileSuccess"); c.Status != metav1.ConditionTrue {
+	if c := expectVeleroReason(t, obj, serviceprovider.StatusPhaseReady, "ReconcileSuccess"); c.Status != metav1.ConditionTrue {
 		t.Errorf("Ready condition is %s", c.Status)
 	}
 	if obj.Status.ObservedGeneration != obj.Generation {
@@ -307,7 +308,7 @@ func TestVeleroLifecycle(t *testing.T) {
 	// a version outside the allow-list is refused and no workload touched
 	e.mustReconcile()
 	obj = e.get()
-	c := expectReason(t, obj, serviceprovider.StatusPhaseProgressing, controller.ReasonVersionNotAllowed)
+	c := expectVeleroReason(t, obj, serviceprovider.StatusPhaseProgressing, controller.ReasonVersionNotAllowed)
 	if !strings.Contains(c.Message, veleroDisallowed) || !strings.Contains(c.Message, veleroAllowed) {
 		t.Errorf("message does not name the version and the allowed ones: %q", c.Message)
 	}
@@ -320,7 +321,7 @@ func TestVeleroLifecycle(t *testing.T) {
 	// back to an allowed version
 	e.patch(obj, func() { obj.Spec.Version = veleroAllowed })
 	e.mustReconcile()
-	expectReason(t, e.get(), serviceprovider.StatusPhaseReady, "ReconcileSuccess")
+	expectVeleroReason(t, e.get(), serviceprovider.StatusPhaseReady, "ReconcileSuccess")
 
 	// deletion waits while users still have domain objects
 	widget := &unstructured.Unstructured{}
@@ -337,7 +338,7 @@ func TestVeleroLifecycle(t *testing.T) {
 		t.Errorf("blocked deletion is not requeued")
 	}
 	obj = e.get()
-	c = expectReason(t, obj, serviceprovider.StatusPhaseTerminating, controller.ReasonDeletionBlocked)
+	c = expectVeleroReason(t, obj, serviceprovider.StatusPhaseTerminating, controller.ReasonDeletionBlocked)
 	if !strings.Contains(c.Message, "Widget") {
 		t.Errorf("message does not name the blocking kind: %q", c.Message)
 	}
@@ -371,13 +372,13 @@ func TestVeleroProviderConfigMissing(t *testing.T) {
 	e := newVeleroEnv(t, nil)
 	e.create(veleroAllowed, nil)
 	e.mustReconcile()
-	c := ready(t, e.get())
+	c := veleroReady(t, e.get())
 	if c.Status != metav1.ConditionFalse || !strings.Contains(c.Message, "ProviderConfig") {
 		t.Fatalf("condition does not explain the missing ProviderConfig: %+v", c)
 	}
 	e.providerConfig()
 	e.mustReconcile()
-	expectReason(t, e.get(), serviceprovider.StatusPhaseProgressing, controller.ReasonWorkloadNotReady)
+	expectVeleroReason(t, e.get(), serviceprovider.StatusPhaseProgressing, controller.ReasonWorkloadNotReady)
 }
 
 // TestVeleroPullSecretMissing: the condition names the secret, the
@@ -387,14 +388,14 @@ func TestVeleroPullSecretMissing(t *testing.T) {
 	e.providerConfig("missing-secret")
 	e.create(veleroAllowed, nil)
 	res := e.mustReconcile()
-	c := expectReason(t, e.get(), serviceprovider.StatusPhaseProgressing, controller.ReasonPullSecretMissing)
+	c := expectVeleroReason(t, e.get(), serviceprovider.StatusPhaseProgressing, controller.ReasonPullSecretMissing)
 	if !strings.Contains(c.Message, `"missing-secret"`) || res.RequeueAfter == 0 {
 		t.Fatalf("condition does not name the secret or no retry: %q %v", c.Message, res)
 	}
 	warningEvent(t, e.c, e.tenantNS, "mcp", controller.ReasonPullSecretMissing)
 	e.pullSecret("missing-secret")
 	e.mustReconcile()
-	expectReason(t, e.get(), serviceprovider.StatusPhaseProgressing, controller.ReasonWorkloadNotReady)
+	expectVeleroReason(t, e.get(), serviceprovider.StatusPhaseProgressing, controller.ReasonWorkloadNotReady)
 }
 
 // TestVeleroConflictRetried: a conflict from the API server fails the
@@ -416,22 +417,13 @@ func TestVeleroConflictRetried(t *testing.T) {
 	if _, err := e.reconcile(); !apierrors.IsConflict(err) {
 		t.Fatalf("reconcile error = %v, want the conflict so it is retried", err)
 	}
-	if c := ready(t, e.get()); c.Status != metav1.ConditionFalse {
+	if c := veleroReady(t, e.get()); c.Status != metav1.ConditionFalse {
 		t.Fatalf("failed attempt left no status: %+v", c)
 	}
 	e.mustReconcile()
 	obj := e.get()
-	expectReason(t, obj, serviceprovider.StatusPhaseProgressing, controller.ReasonWorkloadNotReady)
+	expectVeleroReason(t, obj, serviceprovider.StatusPhaseProgressing, controller.ReasonWorkloadNotReady)
 	if obj.Status.ObservedGeneration != obj.Generation || len(obj.Status.Resources) == 0 {
 		t.Fatalf("status lost after retry: %+v", obj.Status)
 	}
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -31,8 +31,6 @@ import (
 	"sigs.k8s.io/e2e-framework/pkg/features"
 )
 
-const mcpName = "test"
-
 func TestVeleroLifecycle(t *testing.T) {
 	f := features.New("velero lifecycle").
 		Setup(providers.CreateMCP(mcpName, wait.WithTimeout(10*time.Minute))).

@@ -34,6 +34,9 @@ import (
 // the same name, because the provider reads only that one.
 const providerName = "velero"
 
+// mcpName names the managed control plane the tests create.
+const mcpName = "test"
+
 var testenv env.Environment
 
 func TestMain(m *testing.M) {

@@ -1,0 +1,176 @@
+/*
+Copyright The sp-velero Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package v1beta1
+
+import (
+	"slices"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// DefaultPollInterval is how often every object is reconciled again when the
+// ProviderConfig does not say otherwise, so drift on target clusters is repaired.
+const DefaultPollInterval = time.Minute
+
+// ProviderConfigSpec is how platform operators configure the provider.
+type ProviderConfigSpec struct {
+	// PollInterval is how often every object is reconciled again.
+	// +kubebuilder:default:="1m"
+	// +optional
+	PollInterval *metav1.Duration `json:"pollInterval,omitempty"`
+
+	// AvailableImages is the allow-list of versions users may request, with
+	// the image that provides each of them.
+	// +listType=map
+	// +listMapKey=name
+	// +optional
+	AvailableImages []ImageVersions `json:"availableImages,omitempty"`
+
+	// ImagePullSecrets name secrets in the provider's namespace on the
+	// platform cluster. The provider copies them to where the workload runs.
+	// +listType=atomic
+	// +optional
+	ImagePullSecrets []corev1.LocalObjectReference `json:"imagePullSecrets,omitempty"`
+
+	// CABundle refers to a ConfigMap in the provider's namespace on the
+	// platform cluster holding additional trusted CA certificates.
+	// +optional
+	CABundle *CABundleReference `json:"caBundle,omitempty"`
+}
+
+// ImageVersions names an image and the versions of it users may request.
+type ImageVersions struct {
+	// Name identifies the component the image provides.
+	// +kubebuilder:validation:MinLength=1
+	Name string `json:"name"`
+
+	// Versions users may request; each is used as the image tag.
+	// +kubebuilder:validation:MinItems=1
+	// +listType=set
+	Versions []string `json:"versions"`
+
+	// Image is the repository of the image, without a tag.
+	// +kubebuilder:validation:MinLength=1
+	Image string `json:"image"`
+}
+
+// CABundleReference selects a key of a ConfigMap.
+type CABundleReference struct {
+	// Name of the ConfigMap.
+	// +kubebuilder:validation:MinLength=1
+	Name string `json:"name"`
+
+	// Key in the ConfigMap; defaults to ca.crt.
+	// +kubebuilder:default:="ca.crt"
+	// +optional
+	Key string `json:"key,omitempty"`
+}
+
+// ProviderConfigStatus is the observed state of the ProviderConfig.
+type ProviderConfigStatus struct {
+	// +listType=map
+	// +listMapKey=type
+	// +optional
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:scope=Cluster
+// +kubebuilder:metadata:labels="openmcp.cloud/cluster=platform"
+// +kubebuilder:printcolumn:name="Poll Interval",type=string,JSONPath=`.spec.pollInterval`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+
+// ProviderConfig configures the provider. The provider reads only the
+// ProviderConfig named after its provider name.
+type ProviderConfig struct {
+	metav1.TypeMeta `json:",inline"`
+
+	// +optional
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// +optional
+	Spec ProviderConfigSpec `json:"spec,omitempty"`
+
+	// +optional
+	Status ProviderConfigStatus `json:"status,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+
+// ProviderConfigList contains a list of ProviderConfig.
+type ProviderConfigList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []ProviderConfig `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&ProviderConfig{}, &ProviderConfigList{})
+}
+
+// PollInterval returns the configured interval, or DefaultPollInterval when
+// none is set. It is safe to call on a nil ProviderConfig.
+func (o *ProviderConfig) PollInterval() time.Duration {
+	if o == nil || o.Spec.PollInterval == nil || o.Spec.PollInterval.Duration <= 0 {
+		return DefaultPollInterval
+	}
+	return o.Spec.PollInterval.Duration
+}
+
+// Image returns the image reference for version of the named component and
+// whether that version is allowed at all.
+func (o *ProviderConfig) Image(name, version string) (string, bool) {
+	if o == nil {
+		return "", false
+	}
+	for _, img := range o.Spec.AvailableImages {
+		if img.Name == name && slices.Contains(img.Versions, version) {
+			return img.Image + ":" + version, true
+		}
+	}
+	return "", false
+}
+
+// AllowedVersions lists the versions allowed for the named component.
+func (o *ProviderConfig) AllowedVersions(name string) []string {
+	if o == nil {
+		return nil
+	}
+	for _, img := range o.Spec.AvailableImages {
+		if img.Name == name {
+			return img.Versions
+		}
+	}
+	return nil
+}
+
+// ReferencesPullSecret reports whether the named secret is one of the
+// image pull secrets.
+func (o *ProviderConfig) ReferencesPullSecret(name string) bool {
+	if o == nil {
+		return false
+	}
+	for _, ref := range o.Spec.ImagePullSecrets {
+		if ref.Name == name {
+			return true
+		}
+	}
+	return false
+}

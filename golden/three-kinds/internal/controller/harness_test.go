@@ -1,0 +1,258 @@
+/*
+Copyright The sp-velero Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controller_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/openmcp-project/controller-utils/pkg/clusters"
+	"github.com/openmcp-project/opencontrolplane-runtime/pkg/serviceprovider/clusteraccess"
+	clustersv1alpha1 "github.com/openmcp-project/openmcp-operator/api/clusters/v1alpha1"
+	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
+	"sigs.k8s.io/controller-runtime/pkg/config"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+)
+
+var testSeq atomic.Int64
+
+// unique returns a name no other test uses, so tests share one API server.
+func unique(prefix string) string {
+	return fmt.Sprintf("%s-%d-%d", prefix, time.Now().UnixNano()%100000, testSeq.Add(1))
+}
+
+// recordingCluster is a cluster whose client counts the kinds created through
+// it, so tests can tell which cluster the provider wrote to.
+type recordingCluster struct {
+	*clusters.Cluster
+	mu      sync.Mutex
+	created map[string]int
+}
+
+func newRecordingCluster(t *testing.T, id string, scheme *runtime.Scheme) *recordingCluster {
+	t.Helper()
+	base, err := client.NewWithWatch(cfg, client.Options{Scheme: scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc := &recordingCluster{created: map[string]int{}}
+	wrapped := interceptor.NewClient(base, interceptor.Funcs{
+		Create: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.CreateOption) error {
+			rc.mu.Lock()
+			rc.created[fmt.Sprintf("%T", obj)]++
+			rc.mu.Unlock()
+			return c.Create(ctx, obj, opts...)
+		},
+	})
+	rc.Cluster = clusters.NewTestClusterFromClient(id, wrapped)
+	return rc
+}
+
+func (rc *recordingCluster) createdCount(kind string) int {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return rc.created[kind]
+}
+
+// fakeAccess hands out the test clusters instead of requesting access from
+// the openMCP operator.
+type fakeAccess struct {
+	mcp, workload *clusters.Cluster
+}
+
+var _ clusteraccess.AdvancedProvider = &fakeAccess{}
+
+func (f *fakeAccess) Access(_ context.Context, _ reconcile.Request, id string, _ ...any) (*clusters.Cluster, error) {
+	if id == clusteraccess.WorkloadClusterID {
+		return f.workload, nil
+	}
+	return f.mcp, nil
+}
+
+func (f *fakeAccess) AccessRequest(_ context.Context, req reconcile.Request, id string, _ ...any) (*clustersv1alpha1.AccessRequest, error) {
+	return &clustersv1alpha1.AccessRequest{ObjectMeta: metav1.ObjectMeta{Name: req.Name + "-" + id, Namespace: req.Namespace}}, nil
+}
+
+func (f *fakeAccess) Cluster(context.Context, reconcile.Request, string, ...any) (*clustersv1alpha1.Cluster, error) {
+	return nil, nil
+}
+
+func (f *fakeAccess) Reconcile(context.Context, reconcile.Request, ...any) (reconcile.Result, error) {
+	return reconcile.Result{}, nil
+}
+
+func (f *fakeAccess) ReconcileDelete(context.Context, reconcile.Request, ...any) (reconcile.Result, error) {
+	return reconcile.Result{}, nil
+}
+
+// newClient returns a direct client for the test API server.
+func newClient(t *testing.T, scheme *runtime.Scheme) client.Client {
+	t.Helper()
+	c, err := client.New(cfg, client.Options{Scheme: scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// newCluster connects a clusters.Cluster to the test API server.
+func newCluster(t *testing.T, id string, scheme *runtime.Scheme) *clusters.Cluster {
+	t.Helper()
+	c := clusters.New(id).WithRESTConfig(cfg)
+	if err := c.InitializeClient(scheme); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// newManager is only used to register reconcilers; it is never started, so
+// tests drive every reconcile themselves and can check each step.
+func newManager(t *testing.T, scheme *runtime.Scheme) ctrl.Manager {
+	t.Helper()
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:                 scheme,
+		Metrics:                metricsserver.Options{BindAddress: "0"},
+		HealthProbeBindAddress: "0",
+		// Every test registers a controller named after its own provider.
+		Controller: config.Controller{SkipNameValidation: ptr.To(true)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return mgr
+}
+
+// newRecorder writes Events to the test API server.
+func newRecorder(t *testing.T, scheme *runtime.Scheme) events.EventRecorder {
+	t.Helper()
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := events.NewBroadcaster(&events.EventSinkImpl{Interface: cs.EventsV1()})
+	stop := make(chan struct{})
+	b.StartRecordingToSink(stop)
+	t.Cleanup(func() { close(stop); b.Shutdown() })
+	return b.NewRecorder(scheme, "envtest")
+}
+
+// createNamespace creates a namespace for one test.
+func createNamespace(t *testing.T, c client.Client, prefix string) string {
+	t.Helper()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: unique(prefix)}}
+	if err := c.Create(run(t), ns); err != nil {
+		t.Fatal(err)
+	}
+	return ns.Name
+}
+
+// eventually polls cond until it holds or the time is up.
+func eventually(t *testing.T, what string, cond func() (bool, error)) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		ok, err := cond()
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s (last error: %v)", what, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// warningEvent waits for a Warning event with reason on the object named name.
+func warningEvent(t *testing.T, c client.Client, namespace, name, reason string) eventsv1.Event {
+	t.Helper()
+	var found eventsv1.Event
+	eventually(t, "Warning event "+reason+" for "+name, func() (bool, error) {
+		var list eventsv1.EventList
+		if err := c.List(run(t), &list, client.InNamespace(namespace)); err != nil {
+			return false, err
+		}
+		for _, e := range list.Items {
+			if e.Regarding.Name == name && e.Reason == reason && e.Type == corev1.EventTypeWarning {
+				found = e
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+	return found
+}
+
+// installTestDomainCRD installs a CRD standing for the domain service's own
+// API, whose objects must block deletion.
+func installTestDomainCRD(t *testing.T, c client.Client) schema.GroupVersionKind {
+	t.Helper()
+	group := unique("d") + ".test.example"
+	crd := &apiextensionsv1.CustomResourceDefinition{
+		ObjectMeta: metav1.ObjectMeta{Name: "widgets." + group},
+		Spec: apiextensionsv1.CustomResourceDefinitionSpec{
+			Group: group,
+			Names: apiextensionsv1.CustomResourceDefinitionNames{Plural: "widgets", Singular: "widget", Kind: "Widget", ListKind: "WidgetList"},
+			Scope: apiextensionsv1.NamespaceScoped,
+			Versions: []apiextensionsv1.CustomResourceDefinitionVersion{{
+				Name: "v1", Served: true, Storage: true,
+				Schema: &apiextensionsv1.CustomResourceValidation{OpenAPIV3Schema: &apiextensionsv1.JSONSchemaProps{Type: "object"}},
+			}},
+		},
+	}
+	if err := c.Create(run(t), crd); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "CRD "+crd.Name+" to be established", func() (bool, error) {
+		if err := c.Get(run(t), client.ObjectKeyFromObject(crd), crd); err != nil {
+			return false, err
+		}
+		for _, cond := range crd.Status.Conditions {
+			if cond.Type == apiextensionsv1.Established && cond.Status == apiextensionsv1.ConditionTrue {
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+	return schema.GroupVersionKind{Group: group, Version: "v1", Kind: "Widget"}
+}
+
+// noSecrets fails when a condition message contains secret material.
+func noSecrets(t *testing.T, conds []metav1.Condition, secret string) {
+	t.Helper()
+	for _, c := range conds {
+		if strings.Contains(c.Message, secret) {
+			t.Errorf("condition %s exposes secret material: %q", c.Type, c.Message)
+		}
+	}
+}

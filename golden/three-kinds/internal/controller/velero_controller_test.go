@@ -1,0 +1,439 @@
+/*
+Copyright The sp-velero Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controller_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/openmcp-project/controller-utils/pkg/clusters"
+	"github.com/openmcp-project/opencontrolplane-runtime/pkg/serviceprovider"
+	apiconst "github.com/openmcp-project/openmcp-operator/api/constants"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
+
+	v1alpha1 "example.com/acme/sp-velero/api/v1alpha1"
+	"example.com/acme/sp-velero/internal/controller"
+	"example.com/acme/sp-velero/internal/wiring"
+)
+
+const (
+	veleroAllowed    = "1.0.0"
+	veleroDisallowed = "9.9.9"
+	veleroImage      = "registry.example.com/velero"
+	veleroPullSecret = "regcred"
+	veleroSecretData = `{"auths":{"registry.example.com":{"auth":"c2VjcmV0LXRva2Vu"}}}`
+)
+
+// veleroEnv is one provider instance against the test API server.
+type veleroEnv struct {
+	t            *testing.T
+	c            client.Client
+	providerName string
+	providerNS   string
+	tenantNS     string
+	mcp          *recordingCluster
+	workload     *recordingCluster
+	reconciler   reconcileVelero
+	domainKinds  []schema.GroupVersionKind
+}
+
+type reconcileVelero interface {
+	Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error)
+}
+
+// newVeleroEnv wires the reconciler exactly as main.go does, except that
+// cluster access is faked and the onboarding client can be wrapped.
+func newVeleroEnv(t *testing.T, wrapOnboarding func(client.WithWatch) client.WithWatch) *veleroEnv {
+	t.Helper()
+	e := &veleroEnv{t: t, c: newClient(t, wiring.PlatformScheme()), providerName: unique("velero")}
+	e.providerNS = createNamespace(t, e.c, "provider")
+	e.tenantNS = createNamespace(t, e.c, "tenant")
+	platform := newCluster(t, "platform", wiring.PlatformScheme())
+	onboarding := newCluster(t, "onboarding", wiring.OnboardingScheme())
+	if wrapOnboarding != nil {
+		base, err := client.NewWithWatch(cfg, client.Options{Scheme: wiring.OnboardingScheme()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		onboarding = clusters.NewTestClusterFromClient("onboarding", wrapOnboarding(base))
+	}
+	e.mcp = newRecordingCluster(t, "mcp", wiring.MCPScheme())
+	e.workload = newRecordingCluster(t, "workload", wiring.WorkloadScheme())
+	r := wiring.NewVeleroV1alpha1Reconciler(wiring.Options{
+		ProviderName:      e.providerName,
+		ProviderNamespace: e.providerNS,
+		PlatformCluster:   platform,
+		OnboardingCluster: onboarding,
+		ClusterAccess:     &fakeAccess{mcp: e.mcp.Cluster, workload: e.workload.Cluster},
+		Recorder:          newRecorder(t, wiring.OnboardingScheme()),
+	})
+	if err := r.SetupWithManager(newManager(t, wiring.OnboardingScheme()), e.providerName); err != nil {
+		t.Fatal(err)
+	}
+	e.reconciler = r
+	// The domain kinds are package state of the controller; restore them.
+	saved := controller.VeleroDomainKinds
+	t.Cleanup(func() { controller.VeleroDomainKinds = saved })
+	return e
+}
+
+func (e *veleroEnv) providerConfig(pullSecrets ...string) *v1alpha1.ProviderConfig {
+	pc := &v1alpha1.ProviderConfig{
+		ObjectMeta: metav1.ObjectMeta{Name: e.providerName},
+		Spec: v1alpha1.ProviderConfigSpec{
+			AvailableImages: []v1alpha1.ImageVersions{{Name: controller.VeleroComponent, Versions: []string{veleroAllowed}, Image: veleroImage}},
+		},
+	}
+	for _, s := range pullSecrets {
+		pc.Spec.ImagePullSecrets = append(pc.Spec.ImagePullSecrets, corev1.LocalObjectReference{Name: s})
+	}
+	if err := e.c.Create(run(e.t), pc); err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(func() { _ = e.c.Delete(context.Background(), pc) })
+	return pc
+}
+
+func (e *veleroEnv) pullSecret(name string) {
+	s := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: e.providerNS},
+		Type:       corev1.SecretTypeDockerConfigJson,
+		Data:       map[string][]byte{corev1.DockerConfigJsonKey: []byte(veleroSecretData)},
+	}
+	if err := e.c.Create(run(e.t), s); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+func (e *veleroEnv) create(version string, annotations map[string]string) *v1alpha1.Velero {
+	obj := &v1alpha1.Velero{
+		ObjectMeta: metav1.ObjectMeta{Name: "mcp", Namespace: e.tenantNS, Annotations: annotations},
+		Spec:       v1alpha1.VeleroSpec{Version: version},
+	}
+	if err := e.c.Create(run(e.t), obj); err != nil {
+		e.t.Fatal(err)
+	}
+	return obj
+}
+
+func (e *veleroEnv) reconcile() (ctrl.Result, error) {
+	return e.reconciler.Reconcile(run(e.t), ctrl.Request{NamespacedName: types.NamespacedName{Namespace: e.tenantNS, Name: "mcp"}})
+}
+
+func (e *veleroEnv) mustReconcile() ctrl.Result {
+	e.t.Helper()
+	res, err := e.reconcile()
+	if err != nil {
+		e.t.Fatalf("reconcile: %v", err)
+	}
+	return res
+}
+
+func (e *veleroEnv) get() *v1alpha1.Velero {
+	e.t.Helper()
+	obj := &v1alpha1.Velero{}
+	if err := e.c.Get(run(e.t), types.NamespacedName{Namespace: e.tenantNS, Name: "mcp"}, obj); err != nil {
+		e.t.Fatal(err)
+	}
+	return obj
+}
+
+func (e *veleroEnv) patch(obj client.Object, mutate func()) {
+	e.t.Helper()
+	base := obj.DeepCopyObject().(client.Object)
+	mutate()
+	if err := e.c.Patch(run(e.t), obj, client.MergeFrom(base)); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// ready returns the Ready condition, failing the test when there is none.
+func veleroReady(t *testing.T, obj *v1alpha1.Velero) metav1.Condition {
+	t.Helper()
+	c := meta.FindStatusCondition(obj.Status.Conditions, serviceprovider.ServiceProviderConditionReady)
+	if c == nil {
+		t.Fatalf("no Ready condition; status: %+v", obj.Status)
+	}
+	return *c
+}
+
+func expectVeleroReason(t *testing.T, obj *v1alpha1.Velero, phase, reason string) metav1.Condition {
+	t.Helper()
+	c := veleroReady(t, obj)
+	if obj.Status.Phase != phase || c.Reason != reason {
+		t.Fatalf("phase %q reason %q (%s), want phase %q reason %q", obj.Status.Phase, c.Reason, c.Message, phase, reason)
+	}
+	return c
+}
+
+// managedCount counts everything the provider created for any object.
+func (e *veleroEnv) managedCount(ns string) int {
+	e.t.Helper()
+	var deployments appsv1.DeploymentList
+	var secrets corev1.SecretList
+	sel := client.MatchingLabels{controller.ManagedByLabel: controller.ManagedByValue}
+	if err := e.c.List(run(e.t), &deployments, client.InNamespace(ns), sel); err != nil {
+		e.t.Fatal(err)
+	}
+	if err := e.c.List(run(e.t), &secrets, client.InNamespace(ns), sel); err != nil {
+		e.t.Fatal(err)
+	}
+	return len(deployments.Items) + len(secrets.Items)
+}
+
+func veleroWorkloadNamespace(obj *v1alpha1.Velero) string {
+	for _, r := range obj.Status.Resources {
+		if r.Kind == "Namespace" {
+			return r.Name
+		}
+	}
+	return ""
+}
+
+// TestVeleroLifecycle drives one Velero through its whole life on a real
+// API server: create, ready, annotations, version allow-list, pull secrets,
+// blocked and completed deletion.
+func TestVeleroLifecycle(t *testing.T) {
+	e := newVeleroEnv(t, nil)
+	domain := installTestDomainCRD(t, e.c)
+	controller.VeleroDomainKinds = append(controller.VeleroDomainKinds, domain)
+	e.pullSecret(veleroPullSecret)
+	pc := e.providerConfig(veleroPullSecret)
+	e.create(veleroAllowed, map[string]string{apiconst.OperationAnnotation: apiconst.OperationAnnotationValueReconcile})
+
+	// create → progressing until the workload is available
+	if res := e.mustReconcile(); res.RequeueAfter == 0 {
+		t.Errorf("no requeue while the workload is not available")
+	}
+	obj := e.get()
+	expectVeleroReason(t, obj, serviceprovider.StatusPhaseProgressing, controller.ReasonWorkloadNotReady)
+	if !slices.Contains(obj.Finalizers, obj.Finalizer()) {
+		t.Errorf("finalizer %s missing: %v", obj.Finalizer(), obj.Finalizers)
+	}
+	if _, ok := obj.Annotations[apiconst.OperationAnnotation]; ok {
+		t.Errorf("reconcile annotation was not removed after the reconcile")
+	}
+	ns := veleroWorkloadNamespace(obj)
+	if ns == "" {
+		t.Fatalf("status lists no namespace: %+v", obj.Status.Resources)
+	}
+
+	// the pull secret is copied next to the workload and used by it
+	copied := &corev1.Secret{}
+	if err := e.c.Get(run(t), types.NamespacedName{Namespace: ns, Name: veleroPullSecret}, copied); err != nil {
+		t.Fatalf("pull secret not copied: %v", err)
+	}
+	if string(copied.Data[corev1.DockerConfigJsonKey]) != veleroSecretData || copied.Type != corev1.SecretTypeDockerConfigJson {
+		t.Errorf("copied pull secret differs from the source: %+v", copied)
+	}
+	d := &appsv1.Deployment{}
+	if err := e.c.Get(run(t), types.NamespacedName{Namespace: ns, Name: "velero"}, d); err != nil {
+		t.Fatalf("workload not created: %v", err)
+	}
+	if got := d.Spec.Template.Spec.Containers[0].Image; got != veleroImage+":"+veleroAllowed {
+		t.Errorf("workload image %q, want the allowed version", got)
+	}
+	if len(d.Spec.Template.Spec.ImagePullSecrets) != 1 || d.Spec.Template.Spec.ImagePullSecrets[0].Name != veleroPullSecret {
+		t.Errorf("workload does not use the pull secret: %+v", d.Spec.Template.Spec.ImagePullSecrets)
+	}
+	if e.workload.createdCount("*v1.Deployment") != 1 || e.mcp.createdCount("*v1.Deployment") != 0 {
+		t.Errorf("workload must be created in the workload cluster (workload: %d, mcp: %d)",
+			e.workload.createdCount("*v1.Deployment"), e.mcp.createdCount("*v1.Deployment"))
+	}
+	crd := &apiextensionsv1.CustomResourceDefinition{}
+	if err := e.c.Get(run(t), types.NamespacedName{Name: "exampleveleroes.velero.example.open-control-plane.io"}, crd); err != nil {
+		t.Errorf("domain CRD not installed in the managed control plane: %v", err)
+	}
+
+	// the workload becomes available → Ready with observedGeneration
+	d.Status.Conditions = []appsv1.DeploymentCondition{{Type: appsv1.DeploymentAvailable, Status: corev1.ConditionTrue, Reason: "MinimumReplicasAvailable", LastUpdateTime: metav1.Now(), LastTransitionTime: metav1.Now()}}
+	if err := e.c.Status().Update(run(t), d); err != nil {
+		t.Fatal(err)
+	}
+	e.mustReconcile()
+	obj = e.get()
+	if c := expectVeleroReason(t, obj, serviceprovider.StatusPhaseReady, "ReconcileSuccess"); c.Status != metav1.ConditionTrue {
+		t.Errorf("Ready condition is %s", c.Status)
+	}
+	if obj.Status.ObservedGeneration != obj.Generation {
+		t.Errorf("observedGeneration %d, want %d", obj.Status.ObservedGeneration, obj.Generation)
+	}
+
+	// ignore on the object: nothing changes, not even for a disallowed version
+	e.patch(obj, func() {
+		obj.Annotations = map[string]string{apiconst.OperationAnnotation: apiconst.OperationAnnotationValueIgnore}
+		obj.Spec.Version = veleroDisallowed
+	})
+	e.mustReconcile()
+	if got := e.get(); got.Status.ObservedGeneration == got.Generation || got.Status.Phase != serviceprovider.StatusPhaseReady || got.Annotations[apiconst.OperationAnnotation] != apiconst.OperationAnnotationValueIgnore {
+		t.Errorf("ignored object was changed: %+v", got.Status)
+	}
+
+	// ignore on the ProviderConfig: nothing changes either
+	e.patch(pc, func() {
+		pc.Annotations = map[string]string{apiconst.OperationAnnotation: apiconst.OperationAnnotationValueIgnore}
+	})
+	obj = e.get()
+	e.patch(obj, func() { obj.Annotations = nil })
+	e.mustReconcile()
+	if got := e.get(); got.Status.ObservedGeneration == got.Generation || got.Status.Phase != serviceprovider.StatusPhaseReady {
+		t.Errorf("object changed while its ProviderConfig is ignored: %+v", got.Status)
+	}
+	e.patch(pc, func() { pc.Annotations = nil })
+
+	// a version outside the allow-list is refused and no workload touched
+	e.mustReconcile()
+	obj = e.get()
+	c := expectVeleroReason(t, obj, serviceprovider.StatusPhaseProgressing, controller.ReasonVersionNotAllowed)
+	if !strings.Contains(c.Message, veleroDisallowed) || !strings.Contains(c.Message, veleroAllowed) {
+		t.Errorf("message does not name the version and the allowed ones: %q", c.Message)
+	}
+	if err := e.c.Get(run(t), client.ObjectKeyFromObject(d), d); err != nil || d.Spec.Template.Spec.Containers[0].Image != veleroImage+":"+veleroAllowed {
+		t.Errorf("workload was touched for a disallowed version: %v", err)
+	}
+	warningEvent(t, e.c, e.tenantNS, "mcp", controller.ReasonVersionNotAllowed)
+	noSecrets(t, obj.Status.Conditions, veleroSecretData)
+
+	// back to an allowed version
+	e.patch(obj, func() { obj.Spec.Version = veleroAllowed })
+	e.mustReconcile()
+	expectVeleroReason(t, e.get(), serviceprovider.StatusPhaseReady, "ReconcileSuccess")
+
+	// deletion waits while users still have domain objects
+	widget := &unstructured.Unstructured{}
+	widget.SetGroupVersionKind(domain)
+	widget.SetNamespace(e.tenantNS)
+	widget.SetName("users-data")
+	if err := e.c.Create(run(t), widget); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.c.Delete(run(t), e.get()); err != nil {
+		t.Fatal(err)
+	}
+	if res := e.mustReconcile(); res.RequeueAfter == 0 {
+		t.Errorf("blocked deletion is not requeued")
+	}
+	obj = e.get()
+	c = expectVeleroReason(t, obj, serviceprovider.StatusPhaseTerminating, controller.ReasonDeletionBlocked)
+	if !strings.Contains(c.Message, "Widget") {
+		t.Errorf("message does not name the blocking kind: %q", c.Message)
+	}
+	warningEvent(t, e.c, e.tenantNS, "mcp", controller.ReasonDeletionBlocked)
+	if e.managedCount(ns) == 0 {
+		t.Errorf("resources were removed while deletion is blocked")
+	}
+
+	// once the user's objects are gone, everything is removed
+	if err := e.c.Delete(run(t), widget); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 10; i++ {
+		if res := e.mustReconcile(); res.RequeueAfter == 0 {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	gone := &v1alpha1.Velero{}
+	if err := e.c.Get(run(t), types.NamespacedName{Namespace: e.tenantNS, Name: "mcp"}, gone); !apierrors.IsNotFound(err) {
+		t.Errorf("object still exists after deletion (finalizer not released): %v %+v", err, gone.Status)
+	}
+	if n := e.managedCount(ns); n != 0 {
+		t.Errorf("%d managed objects left behind in %s", n, ns)
+	}
+	eventually(t, "domain CRD removal", func() (bool, error) {
+		err := e.c.Get(run(t), types.NamespacedName{Name: "exampleveleroes.velero.example.open-control-plane.io"}, &apiextensionsv1.CustomResourceDefinition{})
+		return apierrors.IsNotFound(err), err
+	})
+}
+
+// TestVeleroProviderConfigMissing: a clear condition, and recovery once
+// the ProviderConfig appears.
+func TestVeleroProviderConfigMissing(t *testing.T) {
+	e := newVeleroEnv(t, nil)
+	e.create(veleroAllowed, nil)
+	e.mustReconcile()
+	c := veleroReady(t, e.get())
+	if c.Status != metav1.ConditionFalse || !strings.Contains(c.Message, "ProviderConfig") {
+		t.Fatalf("condition does not explain the missing ProviderConfig: %+v", c)
+	}
+	e.providerConfig()
+	e.mustReconcile()
+	expectVeleroReason(t, e.get(), serviceprovider.StatusPhaseProgressing, controller.ReasonWorkloadNotReady)
+}
+
+// TestVeleroPullSecretMissing: the condition names the secret, the
+// provider does not crash, and it recovers once the secret exists.
+func TestVeleroPullSecretMissing(t *testing.T) {
+	e := newVeleroEnv(t, nil)
+	e.providerConfig("missing-secret")
+	e.create(veleroAllowed, nil)
+	res := e.mustReconcile()
+	c := expectVeleroReason(t, e.get(), serviceprovider.StatusPhaseProgressing, controller.ReasonPullSecretMissing)
+	if !strings.Contains(c.Message, `"missing-secret"`) || res.RequeueAfter == 0 {
+		t.Fatalf("condition does not name the secret or no retry: %q %v", c.Message, res)
+	}
+	warningEvent(t, e.c, e.tenantNS, "mcp", controller.ReasonPullSecretMissing)
+	e.pullSecret("missing-secret")
+	e.mustReconcile()
+	expectVeleroReason(t, e.get(), serviceprovider.StatusPhaseProgressing, controller.ReasonWorkloadNotReady)
+}
+
+// TestVeleroConflictRetried: a conflict from the API server fails the
+// reconcile (so it is retried) without losing status, and the retry succeeds.
+func TestVeleroConflictRetried(t *testing.T) {
+	var conflicts atomic.Int32
+	e := newVeleroEnv(t, func(c client.WithWatch) client.WithWatch {
+		return interceptor.NewClient(c, interceptor.Funcs{
+			Update: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.UpdateOption) error {
+				if conflicts.Add(1) == 1 {
+					return apierrors.NewConflict(schema.GroupResource{Group: wiring.APIGroup, Resource: "veleroes"}, obj.GetName(), errors.New("the object has been modified"))
+				}
+				return c.Update(ctx, obj, opts...)
+			},
+		})
+	})
+	e.providerConfig()
+	e.create(veleroAllowed, nil)
+	if _, err := e.reconcile(); !apierrors.IsConflict(err) {
+		t.Fatalf("reconcile error = %v, want the conflict so it is retried", err)
+	}
+	if c := veleroReady(t, e.get()); c.Status != metav1.ConditionFalse {
+		t.Fatalf("failed attempt left no status: %+v", c)
+	}
+	e.mustReconcile()
+	obj := e.get()
+	expectVeleroReason(t, obj, serviceprovider.StatusPhaseProgressing, controller.ReasonWorkloadNotReady)
+	if obj.Status.ObservedGeneration != obj.Generation || len(obj.Status.Resources) == 0 {
+		t.Fatalf("status lost after retry: %+v", obj.Status)
+	}
+}

@@ -1,0 +1,112 @@
+// Package addapi adds an API kind, or a new version of one, to an existing
+// project (spgen add-api): its types, reconciler, tests, samples and fixtures,
+// its entry in spgen.yaml, and everything generated from them.
+package addapi
+
+import (
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/open-control-plane/spgen/internal/progress"
+	"github.com/open-control-plane/spgen/internal/project"
+	"github.com/open-control-plane/spgen/internal/regenerate"
+	"github.com/open-control-plane/spgen/internal/scaffold"
+	"github.com/open-control-plane/spgen/internal/spec"
+	"github.com/open-control-plane/spgen/internal/verify"
+	"github.com/open-control-plane/spgen/internal/workspace"
+)
+
+// Options control one add-api run.
+type Options struct {
+	DryRun     bool
+	SkipVerify bool
+	Out        io.Writer // diffs for DryRun
+	Progress   *progress.Reporter
+}
+
+// Run adds k to the project in w and returns the changes made (or, with
+// DryRun, that would be made).
+func Run(w *workspace.Workspace, k spec.Kind, o Options) ([]workspace.Change, error) {
+	p := *w.Project
+	p.Kinds = append([]spec.Kind(nil), w.Project.Kinds...)
+	if err := p.AddKind(k); err != nil {
+		return nil, err
+	}
+	done := o.Progress.Step("rendering " + k.Kind + " " + k.Version)
+	tree, err := project.Render(&p)
+	done(err)
+	if err != nil {
+		return nil, err
+	}
+	lock := w.Lock.Clone()
+	scaffolded := map[string][]byte{}
+	var clash []string
+	for _, path := range tree.Paths() {
+		f, _ := tree.Get(path)
+		if f.Owner != scaffold.Scaffolded {
+			continue
+		}
+		if path == spec.FileName {
+			scaffolded[path] = f.Content
+			lock.Set(path, f.Owner, f.Content)
+			continue
+		}
+		if _, known := w.Lock.Entry(path); known {
+			continue // written before; the user's now
+		}
+		if old, err := w.Read(path); err != nil {
+			return nil, err
+		} else if old != nil {
+			clash = append(clash, path)
+			continue
+		}
+		scaffolded[path] = f.Content
+		lock.Set(path, f.Owner, f.Content)
+	}
+	if len(clash) > 0 {
+		sort.Strings(clash)
+		return nil, &spec.InputError{Flag: "--kind", Value: k.Kind, Msg: "would overwrite files spgen did not write: " + strings.Join(clash, ", ") + " (move them away first)"}
+	}
+	newFiles, err := w.Diff(scaffolded, nil)
+	if err != nil {
+		return nil, err
+	}
+
+	st, err := w.Stage()
+	if err != nil {
+		return nil, err
+	}
+	defer st.Discard()
+	if err := st.Apply(newFiles); err != nil {
+		return nil, err
+	}
+	done = o.Progress.Step("generating deepcopy, CRDs, permissions and wiring")
+	arts, err := regenerate.Artifacts(st.Dir, &p)
+	done(err)
+	if err != nil {
+		return nil, err
+	}
+	stale := regenerate.Stale(w.Lock, arts)
+	generated, err := w.Diff(arts, stale)
+	if err != nil {
+		return nil, err
+	}
+	changes := append(newFiles, generated...)
+	sort.Slice(changes, func(i, j int) bool { return changes[i].Path < changes[j].Path })
+	if o.DryRun {
+		return changes, workspace.WriteDiff(o.Out, changes)
+	}
+	if !o.SkipVerify {
+		if err := st.Apply(generated); err != nil {
+			return nil, err
+		}
+		done := o.Progress.Step("type-checking the project")
+		err := verify.Module(st.Dir)
+		done(err)
+		if err != nil {
+			return nil, err
+		}
+	}
+	return changes, w.Apply(changes, regenerate.Lock(lock, arts, stale))
+}

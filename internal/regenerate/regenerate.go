@@ -1,0 +1,139 @@
+// Package regenerate brings every generated artifact of a project up to date
+// with its sources (spgen generate): deepcopy code, CRDs and their embed
+// package, permissions and the wiring. User-owned files are never touched.
+package regenerate
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/open-control-plane/spgen/internal/codegen"
+	"github.com/open-control-plane/spgen/internal/progress"
+	"github.com/open-control-plane/spgen/internal/project"
+	"github.com/open-control-plane/spgen/internal/scaffold"
+	"github.com/open-control-plane/spgen/internal/spec"
+	"github.com/open-control-plane/spgen/internal/verify"
+	"github.com/open-control-plane/spgen/internal/workspace"
+)
+
+// Artifacts computes every generated file of project p from the sources in
+// dir, by project-relative path.
+func Artifacts(dir string, p *spec.Project) (map[string][]byte, error) {
+	out, err := codegen.Generate(dir, p)
+	if err != nil {
+		return nil, err
+	}
+	tree, err := project.Render(p)
+	if err != nil {
+		return nil, err
+	}
+	for _, path := range tree.Paths() {
+		if f, _ := tree.Get(path); f.Owner == scaffold.Generated {
+			out[path] = f.Content
+		}
+	}
+	return out, nil
+}
+
+// Stale lists generated files the lock records that are no longer produced.
+func Stale(lock *scaffold.Lock, artifacts map[string][]byte) []string {
+	var out []string
+	for _, e := range lock.Files {
+		if _, ok := artifacts[e.Path]; !ok && e.Owner == scaffold.Generated {
+			out = append(out, e.Path)
+		}
+	}
+	return out
+}
+
+// Lock returns lock updated for the new artifacts.
+func Lock(lock *scaffold.Lock, artifacts map[string][]byte, stale []string) *scaffold.Lock {
+	l := lock.Clone()
+	for path, content := range artifacts {
+		l.Set(path, scaffold.Generated, content)
+	}
+	for _, path := range stale {
+		l.Delete(path)
+	}
+	return l
+}
+
+// Options control one generate run.
+type Options struct {
+	Check      bool // report drift, write nothing
+	DryRun     bool // print what would change, write nothing
+	SkipVerify bool
+	Out        io.Writer // diffs
+	Progress   *progress.Reporter
+}
+
+// DriftError reports stale generated files (generate --check).
+type DriftError struct{ Paths []string }
+
+func (e *DriftError) Error() string {
+	return fmt.Sprintf("%d generated file(s) out of date: %s\nrun spgen generate and commit the result", len(e.Paths), strings.Join(e.Paths, ", "))
+}
+
+// Run regenerates the project in w and returns what changed (or, with
+// Check or DryRun, would change).
+func Run(w *workspace.Workspace, o Options) ([]workspace.Change, error) {
+	done := o.Progress.Step("generating deepcopy, CRDs, permissions and wiring")
+	arts, err := Artifacts(w.Dir, w.Project)
+	done(err)
+	if err != nil {
+		return nil, err
+	}
+	stale := Stale(w.Lock, arts)
+	changes, err := w.Diff(arts, stale)
+	if err != nil {
+		return nil, err
+	}
+	if o.Check || o.DryRun {
+		if err := workspace.WriteDiff(o.Out, changes); err != nil {
+			return nil, err
+		}
+		if o.Check && len(changes) > 0 {
+			paths := make([]string, len(changes))
+			for i, c := range changes {
+				paths[i] = c.Path
+			}
+			return changes, &DriftError{Paths: paths}
+		}
+		return changes, nil
+	}
+	if len(changes) > 0 && !o.SkipVerify {
+		done := o.Progress.Step("type-checking the project with the new generated code")
+		err := typeCheck(w, changes)
+		done(err)
+		if err != nil {
+			return nil, err
+		}
+	}
+	return changes, w.Apply(changes, Lock(w.Lock, arts, stale))
+}
+
+// typeCheck checks the project as it will be after changes: through an
+// overlay when files are only written, in a stage when some are removed.
+func typeCheck(w *workspace.Workspace, changes []workspace.Change) error {
+	overlay := map[string][]byte{}
+	for _, c := range changes {
+		if c.New == nil {
+			return typeCheckStaged(w, changes)
+		}
+		overlay[c.Path] = c.New
+	}
+	return verify.ModuleWith(w.Dir, overlay)
+}
+
+func typeCheckStaged(w *workspace.Workspace, changes []workspace.Change) error {
+	st, err := w.Stage()
+	if err != nil {
+		return err
+	}
+	defer st.Discard()
+	if err := st.Apply(changes); err != nil {
+		return err
+	}
+	return verify.Module(st.Dir)
+}

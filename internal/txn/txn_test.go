@@ -1,0 +1,128 @@
+package txn
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/open-control-plane/spgen/internal/testutil"
+)
+
+var errKilled = errors.New("killed")
+
+func writeTree(t *testing.T, root string, files map[string]string) {
+	t.Helper()
+	for p, c := range files {
+		full := filepath.Join(root, p)
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte(c), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func readTree(t *testing.T, root string) map[string]string {
+	t.Helper()
+	files, err := testutil.ReadTree(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for p, c := range files {
+		if strings.HasPrefix(p, Dir+"/") {
+			continue // the journal is spgen's, not part of the project
+		}
+		got[p] = string(c)
+	}
+	return got
+}
+
+func equal(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if w, ok := b[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
+}
+
+// TestKilledAtEveryStep stops a commit after each of its steps, as a kill
+// would, and checks that the project is the old tree, or the new tree once
+// recovered, never a mix.
+func TestKilledAtEveryStep(t *testing.T) {
+	old := map[string]string{"a.go": "a1", "dir/b.go": "b1", "gone/c.go": "c1", "user.txt": "mine"}
+	want := map[string]string{"a.go": "a2", "dir/b.go": "b2", "new/d.go": "d2", "user.txt": "mine"}
+	steps := 5 // plan written, three writes, one removal
+	for kill := 0; kill <= steps; kill++ {
+		root := t.TempDir()
+		writeTree(t, root, old)
+		afterStep = func(step int) error {
+			if step == kill {
+				return errKilled
+			}
+			return nil
+		}
+		tx, err := Begin(root)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range []string{"a.go", "dir/b.go", "new/d.go"} {
+			if err := tx.Write(p, []byte(want[p])); err != nil {
+				t.Fatal(err)
+			}
+		}
+		tx.Remove("gone/c.go")
+		err = tx.Commit()
+		afterStep = func(int) error { return nil }
+		if kill < steps && !errors.Is(err, errKilled) {
+			t.Fatalf("kill after step %d: commit returned %v", kill, err)
+		}
+		if kill == 0 && !equal(readTree(t, root), old) {
+			t.Fatalf("killed before the commit point: project changed: %v", readTree(t, root))
+		}
+		recovered, err := Recover(root)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := readTree(t, root)
+		switch {
+		case kill == 0 && !equal(got, old):
+			t.Errorf("kill before commit point, after recovery: got %v, want the old tree", got)
+		case kill > 0 && !equal(got, want):
+			t.Errorf("kill after step %d, after recovery: got %v, want the new tree", kill, got)
+		}
+		if kill < steps && !recovered {
+			t.Errorf("kill after step %d: Recover found nothing to do", kill)
+		}
+		if _, err := os.Stat(filepath.Join(root, Dir)); !os.IsNotExist(err) {
+			t.Errorf("kill after step %d: journal left behind", kill)
+		}
+	}
+}
+
+func TestBeginRefusesUnrecovered(t *testing.T) {
+	root := t.TempDir()
+	tx, err := Begin(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = tx
+	if _, err := Begin(root); err == nil {
+		t.Fatal("second Begin succeeded while a journal exists")
+	}
+}
+
+func TestRecoverRefusesEscapingPaths(t *testing.T) {
+	root := t.TempDir()
+	writeTree(t, root, map[string]string{Dir + "/plan.json": `{"write":[],"remove":["../outside"]}`})
+	if _, err := Recover(root); err == nil {
+		t.Fatal("a plan removing ../outside was applied")
+	}
+}
