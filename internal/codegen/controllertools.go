@@ -95,10 +95,8 @@ func controllerTools(dir string, versions []string) (map[string][]byte, error) {
 		Default:     code,
 		ByGenerator: map[*genall.Generator]genall.OutputRule{&crdGen: crds, &rbacGen: roles},
 	}
-	var errs bytes.Buffer
-	rt.ErrorWriter = &errs
-	if failed := rt.Run(); failed {
-		return nil, &Error{Msg: strings.TrimSpace(relativize(errs.String(), absDir))}
+	if msgs := run(rt); len(msgs) > 0 {
+		return nil, &Error{Msg: relativize(strings.Join(msgs, "\n"), absDir)}
 	}
 	out := make(map[string][]byte, len(code.files))
 	for p, b := range code.files {
@@ -109,6 +107,38 @@ func controllerTools(dir string, versions []string) (map[string][]byte, error) {
 		out[p] = content
 	}
 	return out, nil
+}
+
+// run is genall.Runtime.Run, except that errors are returned instead of
+// printed to the process's stderr. Type errors are left out as Run leaves
+// them out: the CRD generator type-checks partially, and the type-check
+// after generation reports real ones with their positions.
+func run(rt *genall.Runtime) []string {
+	var msgs []string
+	for _, gen := range rt.Generators {
+		ctx := rt.GenerationContext
+		ctx.OutputRule = rt.OutputRules.ForGenerator(gen)
+		if _, ok := (*gen).(genall.NeedsTypeChecking); !ok {
+			ctx.Checker = nil
+		}
+		if err := (*gen).Generate(&ctx); err != nil {
+			msgs = append(msgs, err.Error())
+		}
+	}
+	raw := make([]*packages.Package, len(rt.Roots))
+	for i, p := range rt.Roots {
+		raw[i] = p.Package
+	}
+	seen := map[string]bool{}
+	packages.Visit(raw, nil, func(p *packages.Package) {
+		for _, e := range p.Errors {
+			if e.Kind != packages.TypeError && !seen[e.Error()] {
+				seen[e.Error()] = true
+				msgs = append(msgs, e.Error())
+			}
+		}
+	})
+	return msgs
 }
 
 var versionAnnotation = regexp.MustCompile(`(?m)^(\s*controller-gen\.kubebuilder\.io/version:) .*$`)

@@ -1,0 +1,235 @@
+package cli_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/open-control-plane/spgen/internal/create"
+	"github.com/open-control-plane/spgen/internal/spec"
+)
+
+var (
+	baseOnce sync.Once
+	baseDir  string
+	baseErr  error
+)
+
+// newProject copies one project created by init (once per test binary) into
+// a fresh directory.
+func newProject(t *testing.T) string {
+	t.Helper()
+	baseOnce.Do(func() {
+		var tmp string
+		tmp, baseErr = os.MkdirTemp("", "spgen-cli-base-")
+		if baseErr != nil {
+			return
+		}
+		baseDir = filepath.Join(tmp, "sp-velero")
+		_, baseErr = create.Run(context.Background(), &spec.Project{
+			Module: "example.com/acme/sp-velero", Group: "velero", ProviderName: "velero",
+			Kinds: []spec.Kind{{Kind: "Velero", Version: spec.DefaultVersion}},
+		}, create.Options{Dir: baseDir, SkipVerify: true, SpgenVersion: "devel"})
+	})
+	if baseErr != nil {
+		t.Fatal(baseErr)
+	}
+	dir := filepath.Join(t.TempDir(), "sp-velero")
+	if err := os.CopyFS(dir, os.DirFS(baseDir)); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// state fingerprints every file below dir: path, content and modification
+// time, so that "writes nothing" also catches rewrites of identical content.
+func state(t *testing.T, dir string) string {
+	t.Helper()
+	var lines []string
+	err := filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
+		if err != nil || info.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		lines = append(lines, fmt.Sprintf("%s %x %d", rel, sha256.Sum256(data), info.ModTime().UnixNano()))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(lines)
+	return strings.Join(lines, "\n")
+}
+
+func edit(t *testing.T, path, old, new string) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), old) {
+		t.Fatalf("%s does not contain %q", path, old)
+	}
+	if err := os.WriteFile(path, []byte(strings.Replace(string(data), old, new, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestProjectCommandsBadInput: exit 2, a message naming the problem, and an
+// untouched project.
+func TestProjectCommandsBadInput(t *testing.T) {
+	cases := []struct {
+		name  string
+		args  []string
+		setup func(t *testing.T, dir string)
+		want  []string
+	}{
+		{name: "generate outside a project", args: []string{"generate"}, setup: func(t *testing.T, dir string) {
+			if err := os.Remove(filepath.Join(dir, "spgen.yaml")); err != nil {
+				t.Fatal(err)
+			}
+		}, want: []string{"not a spgen project", "spgen init"}},
+		{name: "add-api outside a project", args: []string{"add-api", "--kind", "Schedule"}, setup: func(t *testing.T, dir string) {
+			if err := os.Remove(filepath.Join(dir, "spgen.yaml")); err != nil {
+				t.Fatal(err)
+			}
+		}, want: []string{"not a spgen project"}},
+		{name: "malformed spgen.yaml", args: []string{"generate"}, setup: func(t *testing.T, dir string) {
+			if err := os.WriteFile(filepath.Join(dir, "spgen.yaml"), []byte("module: [unclosed\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}, want: []string{"spgen.yaml"}},
+		{name: "unknown field in spgen.yaml", args: []string{"generate"}, setup: func(t *testing.T, dir string) {
+			edit(t, filepath.Join(dir, "spgen.yaml"), "group: velero", "group: velero\ngroupp: typo")
+		}, want: []string{"spgen.yaml", `unknown field "groupp"`}},
+		{name: "invalid kind in spgen.yaml", args: []string{"generate"}, setup: func(t *testing.T, dir string) {
+			edit(t, filepath.Join(dir, "spgen.yaml"), "kind: Velero", "kind: velero")
+		}, want: []string{`--kind "velero"`, "upper-case"}},
+		{name: "missing lock file", args: []string{"generate"}, setup: func(t *testing.T, dir string) {
+			if err := os.Remove(filepath.Join(dir, ".spgen", "lock.yaml")); err != nil {
+				t.Fatal(err)
+			}
+		}, want: []string{".spgen/lock.yaml"}},
+		{name: "add-api kind lower case", args: []string{"add-api", "--kind", "schedule"}, want: []string{`--kind "schedule"`, "upper-case"}},
+		{name: "add-api kind reserved", args: []string{"add-api", "--kind", "ProviderConfig"}, want: []string{"--kind", "collides"}},
+		{name: "add-api kind missing", args: []string{"add-api"}, want: []string{"--kind", "must not be empty"}},
+		{name: "add-api version malformed", args: []string{"add-api", "--kind", "Schedule", "--version", "v1alpha"}, want: []string{`--version "v1alpha"`, "v<N>"}},
+		{name: "add-api version zero", args: []string{"add-api", "--kind", "Schedule", "--version", "v0"}, want: []string{"--version", "v<N>"}},
+		{name: "add-api duplicate", args: []string{"add-api", "--kind", "Velero"}, want: []string{`--kind "Velero"`, "already exists in version v1alpha1"}},
+		{name: "add-api kind differing in case", args: []string{"add-api", "--kind", "VELERO", "--version", "v1"}, want: []string{"--kind", "only in case"}},
+		{name: "add-api over a user file", args: []string{"add-api", "--kind", "Schedule"}, setup: func(t *testing.T, dir string) {
+			if err := os.WriteFile(filepath.Join(dir, "internal", "controller", "schedule_controller.go"), []byte("package controller\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}, want: []string{"would overwrite files spgen did not write", "internal/controller/schedule_controller.go"}},
+		{name: "check with dry-run", args: []string{"generate", "--check", "--dry-run"}, want: []string{"cannot be combined"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := newProject(t)
+			if c.setup != nil {
+				c.setup(t, dir)
+			}
+			before := state(t, dir)
+			code, stdout, stderr := run(t, append(c.args, "--dir", dir)...)
+			if code != 2 {
+				t.Fatalf("exit code %d, want 2\nstdout: %s\nstderr: %s", code, stdout, stderr)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(stderr, w) {
+					t.Errorf("message lacks %q:\n%s", w, stderr)
+				}
+			}
+			if after := state(t, dir); after != before {
+				t.Errorf("the project changed")
+			}
+		})
+	}
+}
+
+// TestGenerateScenario is a day of API work: a field with validation markers
+// is added, CI's check catches the stale CRD, generate fixes it, and a second
+// generate writes nothing. A type error is reported with its position and
+// nothing is written.
+func TestGenerateScenario(t *testing.T) {
+	dir := newProject(t)
+	types := filepath.Join(dir, "api", "v1alpha1", "velero_types.go")
+
+	if code, _, stderr := run(t, "generate", "--check", "--dir", dir); code != 0 {
+		t.Fatalf("check on a fresh project: exit %d\n%s", code, stderr)
+	}
+
+	edit(t, types, "type VeleroSpec struct {", `type VeleroSpec struct {
+	// BackupRetention is how long backups are kept.
+	// +kubebuilder:validation:Pattern=`+"`^[0-9]+h$`"+`
+	// +kubebuilder:default:="720h"
+	// +optional
+	BackupRetention string `+"`json:\"backupRetention,omitempty\"`"+`
+`)
+	before := state(t, dir)
+	code, stdout, stderr := run(t, "generate", "--check", "--dir", dir)
+	if code != 1 {
+		t.Fatalf("check after editing types: exit %d, want 1\n%s", code, stderr)
+	}
+	crd := "api/crds/manifests/velero.services.open-control-plane.io_veleroes.yaml"
+	for _, want := range []string{"--- a/" + crd, "+++ b/" + crd, "+              backupRetention:", "+                pattern: ^[0-9]+h$"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("check diff lacks %q:\n%s", want, stdout)
+		}
+	}
+	if !strings.Contains(stderr, crd) {
+		t.Errorf("check error does not name the CRD:\n%s", stderr)
+	}
+	if state(t, dir) != before {
+		t.Fatal("generate --check wrote files")
+	}
+
+	code, stdout, _ = run(t, "generate", "--dry-run", "--dir", dir)
+	if code != 0 || !strings.Contains(stdout, "+++ b/"+crd) || state(t, dir) != before {
+		t.Fatalf("dry-run: exit %d, or no diff, or files written:\n%s", code, stdout)
+	}
+
+	code, stdout, stderr = run(t, "generate", "--dir", dir)
+	if code != 0 {
+		t.Fatalf("generate: exit %d\n%s", code, stderr)
+	}
+	if !strings.Contains(stdout, "update  "+crd) {
+		t.Errorf("generate did not report the CRD:\n%s", stdout)
+	}
+	if code, _, stderr := run(t, "generate", "--check", "--dir", dir); code != 0 {
+		t.Fatalf("check after generate: exit %d\n%s", code, stderr)
+	}
+	after := state(t, dir)
+	code, stdout, _ = run(t, "generate", "--dir", dir)
+	if code != 0 || !strings.Contains(stdout, "0 file(s) changed") {
+		t.Fatalf("second generate: exit %d\n%s", code, stdout)
+	}
+	if state(t, dir) != after {
+		t.Fatal("second generate wrote files")
+	}
+
+	// A type error in the user's types: reported with file and line, nothing written.
+	edit(t, types, "BackupRetention string", "BackupRetention Duration")
+	edit(t, types, "// BackupRetention is", "// +kubebuilder:validation:MaxLength=8\n\t// BackupRetention is")
+	broken := state(t, dir)
+	code, _, stderr = run(t, "generate", "--dir", dir)
+	if code != 1 {
+		t.Fatalf("generate with a type error: exit %d, want 1\n%s", code, stderr)
+	}
+	if !strings.Contains(stderr, "api/v1alpha1/velero_types.go:") || !strings.Contains(stderr, "Duration") {
+		t.Errorf("type error without position:\n%s", stderr)
+	}
+	if state(t, dir) != broken {
+		t.Fatal("generate wrote files although the types do not compile")
+	}
+}
