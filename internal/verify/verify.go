@@ -39,9 +39,9 @@ func ModuleWith(dir string, overlay map[string][]byte) error {
 	}
 	cfg := &packages.Config{
 		Overlay: abso,
-		Dir:   abs,
-		Mode:  packages.NeedName | packages.NeedFiles | packages.NeedSyntax | packages.NeedTypes | packages.NeedTypesInfo,
-		Tests: true,
+		Dir:     abs,
+		Mode:    packages.NeedName | packages.NeedFiles | packages.NeedSyntax | packages.NeedTypes | packages.NeedTypesInfo,
+		Tests:   true,
 		// Every run stages the project in a new directory; without
 		// -trimpath the directory is part of each package's build cache key
 		// and nothing of an earlier run's compilation could be reused.
