@@ -4,7 +4,9 @@ package templates
 
 import "embed"
 
-// FS holds every template under project/.
+// FS holds the current template set under project/ and, under
+// generations/<name>/, the templates of earlier generations that differ
+// from it.
 //
-//go:embed project
+//go:embed project generations
 var FS embed.FS

@@ -15,13 +15,8 @@ import (
 	"github.com/open-control-plane/spgen/internal/project"
 	"github.com/open-control-plane/spgen/internal/scaffold"
 	"github.com/open-control-plane/spgen/internal/spec"
-	"github.com/open-control-plane/spgen/internal/stack"
 	"github.com/open-control-plane/spgen/internal/verify"
 )
-
-// TemplateGeneration names the current template set. Upgrades compare it
-// with the generation recorded in a project's lock file.
-const TemplateGeneration = "2"
 
 // Options are the inputs of one init run besides the project itself.
 type Options struct {
@@ -31,6 +26,16 @@ type Options struct {
 	SkipVerify   bool
 	SpgenVersion string
 	Progress     *progress.Reporter
+	// Generation is the template set to use; the zero value means the
+	// current one. Earlier ones exist to test upgrades.
+	Generation project.Generation
+}
+
+func (o Options) generation() project.Generation {
+	if o.Generation.Name == "" {
+		return project.Current
+	}
+	return o.Generation
 }
 
 // Result describes what was (or, with DryRun, would be) written.
@@ -66,7 +71,7 @@ func CheckTarget(dir string, force bool) error {
 // The stage is returned so the caller can verify and commit it.
 func Plan(p *spec.Project, o Options) (*scaffold.Tree, *scaffold.Stage, error) {
 	done := o.Progress.Step("rendering templates")
-	tree, err := project.Render(p)
+	tree, err := project.RenderWith(p, o.generation())
 	done(err)
 	if err != nil {
 		return nil, nil, err
@@ -107,7 +112,7 @@ func Run(ctx context.Context, p *spec.Project, o Options) (*Result, error) {
 	}
 	defer stage.Discard()
 
-	lock, err := scaffold.NewLock(tree, o.SpgenVersion, TemplateGeneration, stack.Version).Marshal()
+	lock, err := scaffold.NewLock(tree, o.SpgenVersion, o.generation().Name, o.generation().Stack.Version).Marshal()
 	if err != nil {
 		return nil, err
 	}

@@ -7,9 +7,7 @@ import (
 	"bytes"
 	"fmt"
 	"go/format"
-	"io/fs"
 	"strings"
-	"sync"
 	"text/template"
 
 	"github.com/gobuffalo/flect"
@@ -17,7 +15,6 @@ import (
 	"github.com/open-control-plane/spgen/internal/scaffold"
 	"github.com/open-control-plane/spgen/internal/spec"
 	"github.com/open-control-plane/spgen/internal/stack"
-	"github.com/open-control-plane/spgen/templates"
 )
 
 // Data is what templates see. Every string in it has passed spec validation
@@ -160,14 +157,17 @@ var reconcilerFiles = []file{
 
 // Render plans every scaffolded file of p, plus go.mod, go.sum and spgen.yaml.
 // Generated code (deepcopy, CRDs, wiring) is added later by codegen.
-func Render(p *spec.Project) (*scaffold.Tree, error) {
-	set, err := parse()
+func Render(p *spec.Project) (*scaffold.Tree, error) { return RenderWith(p, Current) }
+
+// RenderWith renders p with the templates and stack of generation g.
+func RenderWith(p *spec.Project, g Generation) (*scaffold.Tree, error) {
+	set, err := g.templates()
 	if err != nil {
 		return nil, err
 	}
 	t := scaffold.NewTree()
 	first := NewData(p, p.Kinds[0])
-	if err := renderAll(t, set, projectFiles, first); err != nil {
+	if err := renderAll(t, g, set, projectFiles, first); err != nil {
 		return nil, err
 	}
 	seenVersion := map[string]bool{}
@@ -175,21 +175,21 @@ func Render(p *spec.Project) (*scaffold.Tree, error) {
 		d := NewData(p, k)
 		if !seenVersion[k.Version] {
 			seenVersion[k.Version] = true
-			if err := renderAll(t, set, versionFiles, d); err != nil {
+			if err := renderAll(t, g, set, versionFiles, d); err != nil {
 				return nil, err
 			}
 		}
-		if err := renderAll(t, set, typeFiles, d); err != nil {
+		if err := renderAll(t, g, set, typeFiles, d); err != nil {
 			return nil, err
 		}
 		if p.IsStorage(k) {
-			if err := renderAll(t, set, reconcilerFiles, d); err != nil {
+			if err := renderAll(t, g, set, reconcilerFiles, d); err != nil {
 				return nil, err
 			}
 		}
 	}
-	t.Add("go.mod", stack.GoMod(p.Module), scaffold.Scaffolded)
-	t.Add("go.sum", stack.GoSum(), scaffold.Scaffolded)
+	t.Add("go.mod", g.Stack.GoMod(p.Module), scaffold.Scaffolded)
+	t.Add("go.sum", g.Stack.GoSum(), scaffold.Scaffolded)
 	specFile, err := p.Marshal()
 	if err != nil {
 		return nil, err
@@ -198,12 +198,12 @@ func Render(p *spec.Project) (*scaffold.Tree, error) {
 	return t, nil
 }
 
-func renderAll(t *scaffold.Tree, set *template.Template, files []file, d Data) error {
+func renderAll(t *scaffold.Tree, g Generation, set *template.Template, files []file, d Data) error {
 	for _, f := range files {
 		if !f.when(d) {
 			continue
 		}
-		out, err := execute(template.Must(template.New("path").Option("missingkey=error").Parse(f.out)), d)
+		out, err := execute(template.Must(template.New("path").Option("missingkey=error").Parse(g.outPath(f))), d)
 		if err != nil {
 			return fmt.Errorf("path of %s: %w", f.tmpl, err)
 		}
@@ -233,37 +233,4 @@ func execute(t *template.Template, d Data) ([]byte, error) {
 		return nil, fmt.Errorf("rendering %s: %w", t.Name(), err)
 	}
 	return b.Bytes(), nil
-}
-
-var (
-	parseOnce sync.Once
-	parsed    *template.Template
-	parseErr  error
-)
-
-// parse loads every template once per process; each is named by its path
-// under project/.
-func parse() (*template.Template, error) {
-	parseOnce.Do(func() { parsed, parseErr = parseAll() })
-	return parsed, parseErr
-}
-
-func parseAll() (*template.Template, error) {
-	root := template.New("").Option("missingkey=error")
-	err := fs.WalkDir(templates.FS, "project", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		body, err := fs.ReadFile(templates.FS, p)
-		if err != nil {
-			return err
-		}
-		name := strings.TrimPrefix(p, "project/")
-		_, err = root.New(name).Parse(string(body))
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("parsing templates: %w", err)
-	}
-	return root, nil
 }

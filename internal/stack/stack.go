@@ -6,8 +6,9 @@ package stack
 
 import (
 	"bytes"
-	_ "embed"
+	"embed"
 	"fmt"
+	"io/fs"
 )
 
 // Version names this dependency set. It is recorded in every project's lock
@@ -59,13 +60,48 @@ var goMod []byte
 //go:embed go.sum.txt
 var goSum []byte
 
-// GoMod returns the go.mod of a generated project with the given module path.
-func GoMod(module string) []byte {
-	return bytes.Replace(goMod, []byte("module "+placeholder+"\n"), []byte(fmt.Sprintf("module %s\n", module)), 1)
+// Set is one released dependency set: the go.mod and go.sum a project gets.
+type Set struct {
+	Version string
+	goMod   []byte
+	goSum   []byte
 }
 
+// GoMod returns the go.mod of a project with the given module path.
+func (s Set) GoMod(module string) []byte {
+	return bytes.Replace(s.goMod, []byte("module "+placeholder+"\n"), []byte(fmt.Sprintf("module %s\n", module)), 1)
+}
+
+// GoSum returns the go.sum of a project.
+func (s Set) GoSum() []byte { return bytes.Clone(s.goSum) }
+
+// Current is the dependency set new projects get.
+var Current = Set{Version: Version, goMod: goMod, goSum: goSum}
+
+// Earlier sets are kept, never refreshed, so that upgrades can compute what
+// spgen wrote into a project's go.mod back then.
+//
+//go:embed history
+var history embed.FS
+
+// Lookup returns the set of a released stack version.
+func Lookup(version string) (Set, bool) {
+	if version == Version {
+		return Current, true
+	}
+	mod, err1 := fs.ReadFile(history, "history/"+version+"/go.mod.txt")
+	sum, err2 := fs.ReadFile(history, "history/"+version+"/go.sum.txt")
+	if err1 != nil || err2 != nil {
+		return Set{}, false
+	}
+	return Set{Version: version, goMod: mod, goSum: sum}, true
+}
+
+// GoMod returns the go.mod of a generated project with the given module path.
+func GoMod(module string) []byte { return Current.GoMod(module) }
+
 // GoSum returns the go.sum of a generated project.
-func GoSum() []byte { return bytes.Clone(goSum) }
+func GoSum() []byte { return Current.GoSum() }
 
 // Placeholder is the module path the stored go.mod uses; the refresh command
 // writes it.

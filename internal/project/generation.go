@@ -1,0 +1,108 @@
+package project
+
+import (
+	"fmt"
+	"io/fs"
+	"strings"
+	"sync"
+	"text/template"
+
+	"github.com/open-control-plane/spgen/internal/spec"
+	"github.com/open-control-plane/spgen/internal/stack"
+	"github.com/open-control-plane/spgen/templates"
+)
+
+// Generation is one released template set and the stack it shipped with.
+// Upgrades re-render a project with the generation recorded in its lock file
+// to know exactly what spgen wrote, so every released generation stays
+// renderable: an earlier one is stored as the templates that differ from the
+// current set (templates/generations/<name>/) plus its output path changes.
+type Generation struct {
+	Name  string
+	Stack stack.Set
+	// paths overrides output paths by template name.
+	paths map[string]string
+}
+
+// Current is the generation new projects get.
+var Current = Generation{Name: "2", Stack: stack.Current}
+
+// Generation 1 kept the sample of a kind at config/samples/<kind>.yaml,
+// requeued a waiting reconcile after a minute, had a shorter --environment
+// help and no .gitignore entry for spgen's working directories.
+var generation1 = Generation{
+	Name:  "1",
+	Stack: mustStack("2026.08.1"),
+	paths: map[string]string{"samples/kind.yaml.tmpl": "config/samples/{{.KindLower}}.yaml"},
+}
+
+func mustStack(v string) stack.Set {
+	s, ok := stack.Lookup(v)
+	if !ok {
+		panic("stack " + v + " is not embedded")
+	}
+	return s
+}
+
+// LookupGeneration returns a released generation by name.
+func LookupGeneration(name string) (Generation, error) {
+	switch name {
+	case Current.Name:
+		return Current, nil
+	case generation1.Name:
+		return generation1, nil
+	}
+	return Generation{}, &spec.InputError{Msg: fmt.Sprintf("templates generation %q is unknown to this spgen (known: %s, %s); was the project written by a newer spgen?", name, generation1.Name, Current.Name)}
+}
+
+func (g Generation) outPath(f file) string {
+	if p, ok := g.paths[f.tmpl]; ok {
+		return p
+	}
+	return f.out
+}
+
+var (
+	parseMu sync.Mutex
+	parsed  = map[string]*template.Template{}
+)
+
+// templates loads the template set of g once per process; each template is
+// named by its path under project/.
+func (g Generation) templates() (*template.Template, error) {
+	parseMu.Lock()
+	defer parseMu.Unlock()
+	if t, ok := parsed[g.Name]; ok {
+		return t, nil
+	}
+	root := template.New("").Option("missingkey=error")
+	if err := parseDir(root, "project"); err != nil {
+		return nil, err
+	}
+	if g.Name != Current.Name {
+		// Redefining a template replaces it: the generation's own files win.
+		if err := parseDir(root, "generations/"+g.Name); err != nil {
+			return nil, err
+		}
+	}
+	parsed[g.Name] = root
+	return root, nil
+}
+
+func parseDir(root *template.Template, dir string) error {
+	err := fs.WalkDir(templates.FS, dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		body, err := fs.ReadFile(templates.FS, p)
+		if err != nil {
+			return err
+		}
+		_, err = root.New(strings.TrimPrefix(p, dir+"/")).Parse(string(body))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("parsing templates in %s: %w", dir, err)
+	}
+	return nil
+}
