@@ -4,6 +4,7 @@
 package addapi
 
 import (
+	"fmt"
 	"io"
 	"sort"
 	"strings"
@@ -28,6 +29,9 @@ type Options struct {
 // Run adds k to the project in w and returns the changes made (or, with
 // DryRun, that would be made).
 func Run(w *workspace.Workspace, k spec.Kind, o Options) ([]workspace.Change, error) {
+	if w.Lock.Templates != project.Current.Name {
+		return nil, &spec.InputError{Msg: fmt.Sprintf("the project uses templates generation %s, this spgen writes generation %s: run spgen upgrade first, so that every file comes from one generation", w.Lock.Templates, project.Current.Name)}
+	}
 	p := *w.Project
 	p.Kinds = append([]spec.Kind(nil), w.Project.Kinds...)
 	if err := p.AddKind(k); err != nil {

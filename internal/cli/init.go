@@ -12,6 +12,7 @@ import (
 
 	"github.com/open-control-plane/spgen/internal/create"
 	"github.com/open-control-plane/spgen/internal/progress"
+	"github.com/open-control-plane/spgen/internal/project"
 	"github.com/open-control-plane/spgen/internal/scaffold"
 	"github.com/open-control-plane/spgen/internal/spec"
 	"github.com/open-control-plane/spgen/internal/stack"
@@ -33,6 +34,7 @@ type initFlags struct {
 	module, kind, group, providerName, dir string
 	workload, secretWatcher, sample        bool
 	dryRun, force, skipVerify              bool
+	templates                              string
 }
 
 func newInitCommand() *cobra.Command {
@@ -68,6 +70,10 @@ touched when every step succeeded.`,
 			if err := create.CheckTarget(dir, f.force); err != nil {
 				return err
 			}
+			gen, err := project.LookupGeneration(f.templates)
+			if err != nil {
+				return err
+			}
 			stderr := cmd.ErrOrStderr()
 			rep := progress.New(stderr)
 			rep.Printf("spgen: creating %s in %s\n", p.Module, dir)
@@ -78,6 +84,7 @@ touched when every step succeeded.`,
 				SkipVerify:   f.skipVerify,
 				SpgenVersion: version(),
 				Progress:     rep,
+				Generation:   gen,
 			})
 			if err != nil {
 				return err
@@ -114,6 +121,9 @@ touched when every step succeeded.`,
 	fl.BoolVar(&f.dryRun, "dry-run", false, "print the diff of what would be written and write nothing")
 	fl.BoolVar(&f.force, "force", false, "write into a non-empty directory, replacing files with the same paths")
 	fl.BoolVar(&f.skipVerify, "skip-verify", false, "skip type-checking the generated project")
+	// Earlier template generations are kept to exercise upgrades.
+	fl.StringVar(&f.templates, "templates", project.Current.Name, "template generation to write")
+	_ = fl.MarkHidden("templates")
 	return cmd
 }
 

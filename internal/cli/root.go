@@ -57,7 +57,7 @@ Exit codes: 0 success, 1 the work failed, 2 invalid input (nothing written).`,
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newInitCommand(), newAddAPICommand(), newGenerateCommand(), newVersionCommand())
+	root.AddCommand(newInitCommand(), newAddAPICommand(), newGenerateCommand(), newUpgradeCommand(), newVersionCommand())
 	return root
 }
 

@@ -1,0 +1,296 @@
+// Package upgrade moves a project to the current templates and stack (spgen
+// upgrade). What spgen originally wrote is re-rendered from spgen.yaml with
+// the generation recorded in the lock file, so the three-way merge of every
+// file works offline: files the user did not edit are replaced, files the
+// templates did not change are kept, and files both changed are merged line
+// by line, with conflict markers where the changes collide.
+package upgrade
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/open-control-plane/spgen/internal/gomod"
+	"github.com/open-control-plane/spgen/internal/merge"
+	"github.com/open-control-plane/spgen/internal/progress"
+	"github.com/open-control-plane/spgen/internal/project"
+	"github.com/open-control-plane/spgen/internal/regenerate"
+	"github.com/open-control-plane/spgen/internal/scaffold"
+	"github.com/open-control-plane/spgen/internal/spec"
+	"github.com/open-control-plane/spgen/internal/stack"
+	"github.com/open-control-plane/spgen/internal/verify"
+	"github.com/open-control-plane/spgen/internal/workspace"
+)
+
+// What happened to one file.
+const (
+	Created     = "created"     // new in this generation
+	Replaced    = "replaced"    // the user had not edited it
+	Merged      = "merged"      // both changed it; merged cleanly
+	Conflicted  = "conflicted"  // both changed the same lines
+	Kept        = "kept"        // the templates did not change it, or the user deleted it
+	Removed     = "removed"     // no longer produced and never edited
+	Regenerated = "regenerated" // generated code brought up to date
+)
+
+// Options control one upgrade.
+type Options struct {
+	DryRun       bool
+	SkipVerify   bool
+	SpgenVersion string
+	Out          io.Writer // plan diffs for DryRun
+	Progress     *progress.Reporter
+}
+
+// File is the outcome for one path.
+type File struct {
+	Path, Action, Note string
+}
+
+// Result describes an upgrade.
+type Result struct {
+	From, To string
+	Files    []File
+	Warnings []string
+	Changes  []workspace.Change
+
+	// recorded is what the lock records per scaffolded path after the
+	// upgrade: the current templates' output, the base of the next upgrade.
+	recorded map[string][]byte
+}
+
+// Count returns how many files had the given action.
+func (r *Result) Count(action string) int {
+	n := 0
+	for _, f := range r.Files {
+		if f.Action == action {
+			n++
+		}
+	}
+	return n
+}
+
+// ConflictError lists files left with conflict markers.
+type ConflictError struct{ Paths []string }
+
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("%d file(s) have conflicts, marked with <<<<<<< ||||||| ======= >>>>>>>: %s\nresolve them, then run spgen generate", len(e.Paths), strings.Join(e.Paths, ", "))
+}
+
+func describe(g project.Generation) string {
+	return "templates " + g.Name + ", stack " + g.Stack.Version
+}
+
+// Run upgrades the project in w.
+func Run(w *workspace.Workspace, o Options) (*Result, error) {
+	old, err := project.LookupGeneration(w.Lock.Templates)
+	if err != nil {
+		return nil, err
+	}
+	st, ok := stack.Lookup(w.Lock.Stack)
+	if !ok {
+		return nil, &spec.InputError{Msg: fmt.Sprintf("%s: stack %q is unknown to this spgen; was the project written by a newer spgen?", scaffold.LockPath, w.Lock.Stack)}
+	}
+	old.Stack = st
+	next := project.Current
+	res := &Result{From: describe(old), To: describe(next)}
+	if old.Name == next.Name && old.Stack.Version == next.Stack.Version {
+		return res, nil
+	}
+
+	done := o.Progress.Step("rendering what spgen wrote (" + res.From + ") and what it writes now (" + res.To + ")")
+	base, err := project.RenderWith(w.Project, old)
+	if err == nil {
+		var nextTree *scaffold.Tree
+		nextTree, err = project.RenderWith(w.Project, next)
+		if err == nil {
+			err = plan(w, base, nextTree, res)
+		}
+	}
+	done(err)
+	if err != nil {
+		return nil, err
+	}
+	lock := w.Lock.Clone()
+	lock.Templates, lock.Stack, lock.SpgenVersion = next.Name, next.Stack.Version, o.SpgenVersion
+	for _, f := range res.Files {
+		if f.Action == Removed || (f.Action == Kept && f.Note == noLongerProduced) {
+			lock.Delete(f.Path)
+		}
+	}
+	for path, content := range res.recorded {
+		lock.Set(path, scaffold.Scaffolded, content)
+	}
+	var conflicts []string
+	for _, f := range res.Files {
+		if f.Action == Conflicted {
+			conflicts = append(conflicts, f.Path)
+		}
+	}
+
+	if len(conflicts) == 0 {
+		if err := regenerateStaged(w, o, res, lock); err != nil {
+			return nil, err
+		}
+	}
+	sort.Slice(res.Changes, func(i, j int) bool { return res.Changes[i].Path < res.Changes[j].Path })
+	sort.Slice(res.Files, func(i, j int) bool { return res.Files[i].Path < res.Files[j].Path })
+	if o.DryRun {
+		if err := workspace.WriteDiff(o.Out, res.Changes); err != nil {
+			return nil, err
+		}
+	} else if err := w.Apply(res.Changes, lock); err != nil {
+		return nil, err
+	}
+	if len(conflicts) > 0 {
+		return res, &ConflictError{Paths: conflicts}
+	}
+	return res, nil
+}
+
+const noLongerProduced = "no longer produced by spgen; edited, so it is yours now"
+
+// plan decides the outcome of every scaffolded file.
+func plan(w *workspace.Workspace, base, next *scaffold.Tree, res *Result) error {
+	paths := map[string]bool{}
+	for _, t := range []*scaffold.Tree{base, next} {
+		for _, p := range t.Paths() {
+			if f, _ := t.Get(p); f.Owner == scaffold.Scaffolded {
+				paths[p] = true
+			}
+		}
+	}
+	for _, e := range w.Lock.Files {
+		if e.Owner == scaffold.Scaffolded {
+			paths[e.Path] = true
+		}
+	}
+	res.recorded = map[string][]byte{}
+	labels := merge.Labels{Ours: "yours", Base: "spgen " + res.From, Theirs: "spgen " + res.To}
+	for path := range paths {
+		entry, inLock := w.Lock.Entry(path)
+		disk, err := w.Read(path)
+		if err != nil {
+			return err
+		}
+		b, inBase := base.Get(path)
+		n, inNext := next.Get(path)
+		edited := inLock && disk != nil && scaffold.Hash(disk) != entry.Hash
+		baseKnown := inLock && inBase && scaffold.Hash(b.Content) == entry.Hash
+		if inNext {
+			res.recorded[path] = n.Content
+		}
+		change := func(action, note string, content []byte) {
+			res.Files = append(res.Files, File{Path: path, Action: action, Note: note})
+			if content != nil && !bytes.Equal(content, disk) {
+				res.Changes = append(res.Changes, workspace.Change{Path: path, Old: disk, New: content})
+			}
+		}
+		switch {
+		case !inNext:
+			switch {
+			case disk == nil:
+			case !inLock:
+				// Not spgen's: never touched.
+			case edited:
+				res.Files = append(res.Files, File{Path: path, Action: Kept, Note: noLongerProduced})
+			default:
+				res.Files = append(res.Files, File{Path: path, Action: Removed})
+				res.Changes = append(res.Changes, workspace.Change{Path: path, Old: disk})
+			}
+		case !inLock:
+			switch {
+			case disk == nil:
+				change(Created, "", n.Content)
+			case bytes.Equal(disk, n.Content):
+			default:
+				change(Conflicted, "a file spgen did not write is in the way", conflictWhole(disk, nil, n.Content, labels))
+			}
+		case disk == nil:
+			res.Files = append(res.Files, File{Path: path, Action: Kept, Note: "deleted by you; not recreated"})
+		case bytes.Equal(disk, n.Content):
+		case !edited:
+			change(Replaced, "", n.Content)
+		case path == "go.mod" || path == "go.sum":
+			merged, err := mergeModule(path, b.Content, disk, n.Content)
+			if err != nil {
+				return err
+			}
+			change(Merged, "stack versions updated, your requirements kept", merged)
+		case baseKnown && bytes.Equal(b.Content, n.Content):
+			res.Files = append(res.Files, File{Path: path, Action: Kept})
+		default:
+			var baseText []byte
+			if baseKnown {
+				baseText = b.Content
+			}
+			m := merge.Three(string(baseText), string(disk), string(n.Content), labels)
+			if m.Conflicts > 0 {
+				change(Conflicted, fmt.Sprintf("%d conflict(s)", m.Conflicts), []byte(m.Text))
+			} else {
+				change(Merged, "", []byte(m.Text))
+			}
+		}
+	}
+	return nil
+}
+
+func conflictWhole(ours, base, theirs []byte, l merge.Labels) []byte {
+	return []byte(merge.Three(string(base), string(ours), string(theirs), l).Text)
+}
+
+func mergeModule(path string, base, user, next []byte) ([]byte, error) {
+	if path == "go.sum" {
+		return gomod.MergeSum(base, user, next), nil
+	}
+	return gomod.Merge(base, user, next)
+}
+
+// regenerateStaged brings generated files up to date with the upgraded
+// sources and type-checks the result, all in a stage.
+func regenerateStaged(w *workspace.Workspace, o Options, res *Result, lock *scaffold.Lock) error {
+	st, err := w.Stage()
+	if err != nil {
+		return err
+	}
+	defer st.Discard()
+	if err := st.Apply(res.Changes); err != nil {
+		return err
+	}
+	done := o.Progress.Step("generating deepcopy, CRDs, permissions and wiring")
+	arts, err := regenerate.Artifacts(st.Dir, w.Project)
+	done(err)
+	if err != nil {
+		return err
+	}
+	stale := regenerate.Stale(w.Lock, arts)
+	generated, err := w.Diff(arts, stale)
+	if err != nil {
+		return err
+	}
+	for _, c := range generated {
+		if e, ok := w.Lock.Entry(c.Path); ok && c.Old != nil && scaffold.Hash(c.Old) != e.Hash {
+			res.Warnings = append(res.Warnings, c.Path+": your edits to this generated file were replaced; change its sources instead")
+		}
+		action := Regenerated
+		if c.New == nil {
+			action = Removed
+		}
+		res.Files = append(res.Files, File{Path: c.Path, Action: action})
+	}
+	res.Changes = append(res.Changes, generated...)
+	*lock = *regenerate.Lock(lock, arts, stale)
+	if o.SkipVerify || o.DryRun {
+		return nil
+	}
+	if err := st.Apply(generated); err != nil {
+		return err
+	}
+	done = o.Progress.Step("type-checking the upgraded project")
+	err = verify.Module(st.Dir)
+	done(err)
+	return err
+}
