@@ -10,7 +10,6 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
-	"runtime/debug"
 	"strings"
 
 	"golang.org/x/tools/go/packages"
@@ -145,26 +144,17 @@ var versionAnnotation = regexp.MustCompile(`(?m)^(\s*controller-gen\.kubebuilder
 
 // pinVersionAnnotation records the controller-tools version that really
 // generated the manifest. controller-tools reads it from the main module,
-// which would be spgen's own version (or "(devel)"), and would make the
-// output depend on how spgen was built.
+// which would be spgen's own version, and would make the output depend on
+// how spgen was built.
 func pinVersionAnnotation(content []byte) []byte {
-	return versionAnnotation.ReplaceAll(content, []byte("${1} "+ControllerToolsVersion()))
+	return versionAnnotation.ReplaceAll(content, []byte("${1} "+ControllerToolsVersion))
 }
 
-// ControllerToolsVersion is the version of controller-tools linked into spgen.
-func ControllerToolsVersion() string {
-	if info, ok := debug.ReadBuildInfo(); ok {
-		for _, dep := range info.Deps {
-			if dep.Path == "sigs.k8s.io/controller-tools" {
-				if dep.Replace != nil {
-					return dep.Replace.Version
-				}
-				return dep.Version
-			}
-		}
-	}
-	return "(unknown)"
-}
+// ControllerToolsVersion is the version of controller-tools spgen links, as
+// required in spgen's go.mod (a test keeps the two in step). Build info
+// cannot be used: test binaries carry none, and output must not depend on
+// how spgen was built.
+const ControllerToolsVersion = "v0.21.0"
 
 // relativize shortens staged absolute paths in messages to project paths.
 func relativize(msg, root string) string {

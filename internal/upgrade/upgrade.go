@@ -84,23 +84,24 @@ func describe(g project.Generation) string {
 	return "templates " + g.Name + ", stack " + g.Stack.Version
 }
 
-// Run upgrades the project in w.
-func Run(w *workspace.Workspace, o Options) (*Result, error) {
+// Plan works out the upgrade of every scaffolded file and the lock file
+// that records it, reading the project but writing nothing. Generated files
+// are not part of the plan: they follow from the upgraded sources.
+func Plan(w *workspace.Workspace, o Options) (*Result, *scaffold.Lock, error) {
 	old, err := project.LookupGeneration(w.Lock.Templates)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	st, ok := stack.Lookup(w.Lock.Stack)
 	if !ok {
-		return nil, &spec.InputError{Msg: fmt.Sprintf("%s: stack %q is unknown to this spgen; was the project written by a newer spgen?", scaffold.LockPath, w.Lock.Stack)}
+		return nil, nil, &spec.InputError{Msg: fmt.Sprintf("%s: stack %q is unknown to this spgen; was the project written by a newer spgen?", scaffold.LockPath, w.Lock.Stack)}
 	}
 	old.Stack = st
 	next := project.Current
 	res := &Result{From: describe(old), To: describe(next)}
 	if old.Name == next.Name && old.Stack.Version == next.Stack.Version {
-		return res, nil
+		return res, w.Lock, nil
 	}
-
 	done := o.Progress.Step("rendering what spgen wrote (" + res.From + ") and what it writes now (" + res.To + ")")
 	base, err := project.RenderWith(w.Project, old)
 	if err == nil {
@@ -112,7 +113,7 @@ func Run(w *workspace.Workspace, o Options) (*Result, error) {
 	}
 	done(err)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	lock := w.Lock.Clone()
 	lock.Templates, lock.Stack, lock.SpgenVersion = next.Name, next.Stack.Version, o.SpgenVersion
@@ -124,13 +125,28 @@ func Run(w *workspace.Workspace, o Options) (*Result, error) {
 	for path, content := range res.recorded {
 		lock.Set(path, scaffold.Scaffolded, content)
 	}
-	var conflicts []string
-	for _, f := range res.Files {
+	return res, lock, nil
+}
+
+// Conflicts lists the files the plan leaves with conflict markers.
+func (r *Result) Conflicts() []string {
+	var out []string
+	for _, f := range r.Files {
 		if f.Action == Conflicted {
-			conflicts = append(conflicts, f.Path)
+			out = append(out, f.Path)
 		}
 	}
+	sort.Strings(out)
+	return out
+}
 
+// Run upgrades the project in w.
+func Run(w *workspace.Workspace, o Options) (*Result, error) {
+	res, lock, err := Plan(w, o)
+	if err != nil || res.From == res.To {
+		return res, err
+	}
+	conflicts := res.Conflicts()
 	if len(conflicts) == 0 {
 		if err := regenerateStaged(w, o, res, lock); err != nil {
 			return nil, err

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 )
 
+const stagePrefix = "stage-"
+
 // Stage is a copy of the project in which a command writes its changes,
 // generates code and type-checks before touching the project. Files are
 // hard links, so staging costs no copying; writes replace a link instead of
@@ -21,7 +23,7 @@ func (w *Workspace) Stage() (*Stage, error) {
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp(parent, "stage-")
+	dir, err := os.MkdirTemp(parent, stagePrefix)
 	if err != nil {
 		return nil, err
 	}

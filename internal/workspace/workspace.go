@@ -51,6 +51,13 @@ func Open(dir string) (*Workspace, error) {
 	if err != nil {
 		return nil, fmt.Errorf("completing an interrupted spgen run: %w", err)
 	}
+	// A run killed while staging leaves its stage behind; it holds nothing
+	// the project needs.
+	if stale, _ := filepath.Glob(filepath.Join(abs, ".spgen", stagePrefix+"*")); len(stale) > 0 {
+		for _, d := range stale {
+			_ = os.RemoveAll(d)
+		}
+	}
 	p, err := spec.Load(abs)
 	if err != nil {
 		return nil, err

@@ -1,0 +1,291 @@
+package upgrade_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/open-control-plane/spgen/internal/create"
+	"github.com/open-control-plane/spgen/internal/project"
+	"github.com/open-control-plane/spgen/internal/spec"
+	"github.com/open-control-plane/spgen/internal/testutil"
+	"github.com/open-control-plane/spgen/internal/upgrade"
+	"github.com/open-control-plane/spgen/internal/workspace"
+)
+
+func veleroProject() *spec.Project {
+	return &spec.Project{
+		Module: "example.com/acme/sp-velero", Group: "velero", ProviderName: "velero",
+		Kinds: []spec.Kind{{Kind: "Velero", Version: spec.DefaultVersion}},
+	}
+}
+
+var (
+	treesOnce          sync.Once
+	oldTree, freshTree string
+	treesErr           error
+)
+
+// trees creates, once, the project as generation 1 wrote it and as the
+// current generation writes it.
+func trees(t *testing.T) (old, fresh string) {
+	t.Helper()
+	treesOnce.Do(func() {
+		tmp, err := os.MkdirTemp("", "spgen-upgrade-")
+		if err != nil {
+			treesErr = err
+			return
+		}
+		gen1, err := project.LookupGeneration("1")
+		if err != nil {
+			treesErr = err
+			return
+		}
+		oldTree, freshTree = filepath.Join(tmp, "old"), filepath.Join(tmp, "fresh")
+		if _, treesErr = create.Run(context.Background(), veleroProject(), create.Options{Dir: oldTree, SkipVerify: true, SpgenVersion: "devel", Generation: gen1}); treesErr != nil {
+			return
+		}
+		_, treesErr = create.Run(context.Background(), veleroProject(), create.Options{Dir: freshTree, SkipVerify: true, SpgenVersion: "devel"})
+	})
+	if treesErr != nil {
+		t.Fatal(treesErr)
+	}
+	return oldTree, freshTree
+}
+
+// oldProject is a fresh copy of a generation-1 project.
+func oldProject(t *testing.T) string {
+	t.Helper()
+	old, _ := trees(t)
+	dir := filepath.Join(t.TempDir(), "sp-velero")
+	if err := os.CopyFS(dir, os.DirFS(old)); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func read(t *testing.T, dir, rel string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, rel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func write(t *testing.T, dir, rel, content string) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, rel), []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func replace(t *testing.T, dir, rel, old, new string) {
+	t.Helper()
+	s := read(t, dir, rel)
+	if !strings.Contains(s, old) {
+		t.Fatalf("%s does not contain %q", rel, old)
+	}
+	write(t, dir, rel, strings.Replace(s, old, new, 1))
+}
+
+func runUpgrade(t *testing.T, dir string, o upgrade.Options) (*upgrade.Result, error) {
+	t.Helper()
+	w, err := workspace.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.SpgenVersion = "devel"
+	return upgrade.Run(w, o)
+}
+
+func goBuildVet(t *testing.T, dir string) {
+	t.Helper()
+	for _, args := range [][]string{{"build", "./..."}, {"vet", "./..."}} {
+		cmd := exec.Command("go", args...)
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("go %v: %v\n%s", args, err, out)
+		}
+	}
+}
+
+func action(res *upgrade.Result, path string) string {
+	for _, f := range res.Files {
+		if f.Path == path {
+			return f.Action
+		}
+	}
+	return ""
+}
+
+const (
+	controllerFile = "internal/controller/velero_controller.go"
+	typesFile      = "api/v1alpha1/velero_types.go"
+	oldSample      = "config/samples/velero.yaml"
+	newSample      = "config/samples/v1alpha1_velero.yaml"
+)
+
+// An untouched project upgrades to exactly what init writes today, stack
+// bump included, and builds.
+func TestUpgradeUntouched(t *testing.T) {
+	dir := oldProject(t)
+	if !strings.Contains(read(t, dir, "go.mod"), "k8s.io/apiextensions-apiserver v0.36.2") {
+		t.Fatal("the generation-1 project does not have the old stack")
+	}
+	res, err := runUpgrade(t, dir, upgrade.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]string{controllerFile: upgrade.Replaced, "go.mod": upgrade.Replaced, oldSample: upgrade.Removed, newSample: upgrade.Created} {
+		if got := action(res, path); got != want {
+			t.Errorf("%s: %q, want %q", path, got, want)
+		}
+	}
+	_, fresh := trees(t)
+	got, err := testutil.ReadTree(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := testutil.ReadTree(fresh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := testutil.DiffTrees(want, got); diff != "" {
+		t.Fatalf("upgraded project differs from a fresh init:\n%s", diff)
+	}
+	goBuildVet(t, dir)
+
+	res, err = runUpgrade(t, dir, upgrade.Options{})
+	if err != nil || res.From != res.To || len(res.Changes) != 0 {
+		t.Fatalf("second upgrade: %v, %+v", err, res)
+	}
+}
+
+// User code in the reconciler and a new field in the types survive, next to
+// the template's own change in the same file; the CRD follows the field.
+func TestUpgradeKeepsUserCode(t *testing.T) {
+	dir := oldProject(t)
+	replace(t, dir, controllerFile, "func veleroNamespace(", "// userHelper is the user's own code.\nfunc userHelper() string { return \"mine\" }\n\nfunc veleroNamespace(")
+	replace(t, dir, typesFile, "type VeleroSpec struct {", "type VeleroSpec struct {\n\t// Schedule is the user's field.\n\t// +optional\n\tSchedule string `json:\"schedule,omitempty\"`\n")
+	res, err := runUpgrade(t, dir, upgrade.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := action(res, controllerFile); got != upgrade.Merged {
+		t.Errorf("%s: %q, want merged", controllerFile, got)
+	}
+	if got := action(res, typesFile); got != upgrade.Kept {
+		t.Errorf("%s: %q, want kept", typesFile, got)
+	}
+	c := read(t, dir, controllerFile)
+	if !strings.Contains(c, "func userHelper() string { return \"mine\" }") || !strings.Contains(c, "veleroWaitLong  = 30 * time.Second") {
+		t.Errorf("merged controller lost the user's code or the template's change:\n%s", c)
+	}
+	if !strings.Contains(read(t, dir, typesFile), "Schedule string") {
+		t.Error("the user's field is gone")
+	}
+	if !strings.Contains(read(t, dir, "api/crds/manifests/velero.services.open-control-plane.io_veleroes.yaml"), "schedule:") {
+		t.Error("the CRD was not regenerated from the user's types")
+	}
+	goBuildVet(t, dir)
+}
+
+// The user and the template changed the same line: conflict markers with the
+// base section, the user's line present, exit code 1 through ConflictError,
+// every other file upgraded.
+func TestUpgradeConflict(t *testing.T) {
+	dir := oldProject(t)
+	replace(t, dir, controllerFile, "veleroWaitLong  = 60 * time.Second", "veleroWaitLong  = 45 * time.Second // tuned by us")
+	res, err := runUpgrade(t, dir, upgrade.Options{})
+	var conflict *upgrade.ConflictError
+	if !errors.As(err, &conflict) || len(conflict.Paths) != 1 || conflict.Paths[0] != controllerFile {
+		t.Fatalf("want a conflict in %s, got %v", controllerFile, err)
+	}
+	c := read(t, dir, controllerFile)
+	for _, want := range []string{"<<<<<<< yours\n", "45 * time.Second // tuned by us", "||||||| spgen templates 1", "60 * time.Second", "=======\n", "30 * time.Second", ">>>>>>> spgen templates 2"} {
+		if !strings.Contains(c, want) {
+			t.Errorf("conflicted file lacks %q", want)
+		}
+	}
+	if action(res, "cmd/sp-velero/main.go") != upgrade.Replaced || !strings.Contains(read(t, dir, "go.mod"), "apiextensions-apiserver v0.36.3") {
+		t.Error("files without conflicts were not upgraded")
+	}
+	if !strings.Contains(read(t, dir, ".spgen/lock.yaml"), `templates: "2"`) {
+		t.Error("lock file does not record the new generation")
+	}
+}
+
+// A scaffolded file the user deleted stays deleted; an edited file the new
+// templates no longer produce stays; an edited generated file is
+// regenerated with a warning naming it; the user's go.mod lines stay.
+func TestUpgradeRespectsDeletionsAndWarnsOnGeneratedEdits(t *testing.T) {
+	dir := oldProject(t)
+	if err := os.Remove(filepath.Join(dir, ".gitignore")); err != nil {
+		t.Fatal(err)
+	}
+	replace(t, dir, oldSample, "name: test", "name: production")
+	deepcopy := "api/v1alpha1/zz_generated.deepcopy.go"
+	replace(t, dir, deepcopy, "package v1alpha1", "package v1alpha1\n\n// edited by hand")
+	replace(t, dir, "go.mod", "go 1.26.5", "go 1.26.5\n\nexclude example.com/never v1.0.0")
+	res, err := runUpgrade(t, dir, upgrade.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, ".gitignore")); !os.IsNotExist(err) {
+		t.Error("a deleted scaffolded file was recreated")
+	}
+	if action(res, ".gitignore") != upgrade.Kept {
+		t.Errorf(".gitignore: %q, want kept", action(res, ".gitignore"))
+	}
+	if !strings.Contains(read(t, dir, oldSample), "name: production") || action(res, oldSample) != upgrade.Kept {
+		t.Error("an edited file the templates no longer produce was not kept")
+	}
+	if strings.Contains(read(t, dir, deepcopy), "edited by hand") {
+		t.Error("the edited generated file was not regenerated")
+	}
+	warned := false
+	for _, w := range res.Warnings {
+		warned = warned || strings.Contains(w, deepcopy)
+	}
+	if !warned {
+		t.Errorf("no warning names %s: %v", deepcopy, res.Warnings)
+	}
+	mod := read(t, dir, "go.mod")
+	if action(res, "go.mod") != upgrade.Merged || !strings.Contains(mod, "exclude example.com/never v1.0.0") || !strings.Contains(mod, "apiextensions-apiserver v0.36.3") {
+		t.Errorf("go.mod not merged by meaning (%s):\n%s", action(res, "go.mod"), mod)
+	}
+	sum := read(t, dir, "go.sum")
+	if !strings.Contains(sum, "apiextensions-apiserver v0.36.3 ") || strings.Contains(sum, "apiextensions-apiserver v0.36.2 ") {
+		t.Error("go.sum does not follow the stack")
+	}
+	goBuildVet(t, dir)
+}
+
+func TestUpgradeDryRunWritesNothing(t *testing.T) {
+	dir := oldProject(t)
+	before, err := testutil.ReadTree(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	res, err := runUpgrade(t, dir, upgrade.Options{DryRun: true, Out: &out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Files) == 0 || !strings.Contains(out.String(), "+++ b/"+newSample) || !strings.Contains(out.String(), "--- a/"+controllerFile) {
+		t.Errorf("dry-run printed no plan or diff:\n%s", out.String())
+	}
+	after, err := testutil.ReadTree(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := testutil.DiffTrees(before, after); diff != "" {
+		t.Fatalf("dry-run changed the project:\n%s", diff)
+	}
+}
