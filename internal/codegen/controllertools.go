@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 
 	"golang.org/x/tools/go/packages"
 	"sigs.k8s.io/controller-tools/pkg/crd"
@@ -39,6 +40,7 @@ type capture struct {
 	root  string
 	base  string // directory of config artifacts; empty for code next to its package
 	files map[string]*bytes.Buffer
+	mu    *sync.Mutex // runs share files
 }
 
 type nopCloser struct{ io.Writer }
@@ -60,45 +62,66 @@ func (c *capture) Open(pkg *loader.Package, itemPath string) (io.WriteCloser, er
 		rel = path.Join(filepath.ToSlash(dir), itemPath)
 	}
 	b := &bytes.Buffer{}
+	c.mu.Lock()
 	c.files[rel] = b
+	c.mu.Unlock()
 	return nopCloser{b}, nil
 }
 
 // controllerTools runs deepcopy, CRD and RBAC generation over the sources in
-// dir and returns the artifacts by relative path.
+// dir and returns the artifacts by relative path. The API packages and the
+// controller package are loaded by two runs at once: the controller's
+// dependency graph is three times the API's, and its markers are all RBAC
+// needs from it.
 func controllerTools(dir string, versions []string) (map[string][]byte, error) {
 	absDir, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, err
 	}
+	files := map[string]*bytes.Buffer{}
+	var mu sync.Mutex
+	code := &capture{root: absDir, files: files, mu: &mu}
+	crds := &capture{root: absDir, base: CRDDir, files: files, mu: &mu}
+	roles := &capture{root: absDir, base: path.Dir(RoleFile), files: files, mu: &mu}
+
 	deepcopyGen := genall.Generator(deepcopy.Generator{HeaderFile: filepath.Join(absDir, BoilerplateGo)})
 	crdGen := genall.Generator(crd.Generator{})
 	rbacGen := genall.Generator(rbac.Generator{RoleName: roleName, FileName: path.Base(RoleFile)})
-	gens := genall.Generators{&deepcopyGen, &crdGen, &rbacGen}
-
-	cfg := &packages.Config{Dir: absDir}
 	// Version packages are named one by one: ./api/... would include the CRD
 	// embed package, which does not compile before its manifests exist.
-	roots := []string{"./internal/controller"}
+	var apiRoots []string
 	for _, v := range versions {
-		roots = append(roots, "./api/"+v)
+		apiRoots = append(apiRoots, "./api/"+v)
 	}
-	rt, err := gens.ForRootsWithConfig(cfg, roots...)
-	if err != nil {
-		return nil, fmt.Errorf("loading packages: %w", err)
+	runs := []struct {
+		gens  genall.Generators
+		roots []string
+		rules genall.OutputRules
+	}{
+		{genall.Generators{&deepcopyGen, &crdGen}, apiRoots, genall.OutputRules{Default: code, ByGenerator: map[*genall.Generator]genall.OutputRule{&crdGen: crds}}},
+		{genall.Generators{&rbacGen}, []string{"./internal/controller"}, genall.OutputRules{Default: roles}},
 	}
-	code := &capture{root: absDir, files: map[string]*bytes.Buffer{}}
-	crds := &capture{root: absDir, base: CRDDir, files: code.files}
-	roles := &capture{root: absDir, base: path.Dir(RoleFile), files: code.files}
-	rt.OutputRules = genall.OutputRules{
-		Default:     code,
-		ByGenerator: map[*genall.Generator]genall.OutputRule{&crdGen: crds, &rbacGen: roles},
+	msgs := make([][]string, len(runs))
+	var wg sync.WaitGroup
+	for i, r := range runs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rt, err := r.gens.ForRootsWithConfig(&packages.Config{Dir: absDir}, r.roots...)
+			if err != nil {
+				msgs[i] = []string{"loading packages: " + err.Error()}
+				return
+			}
+			rt.OutputRules = r.rules
+			msgs[i] = run(rt)
+		}()
 	}
-	if msgs := run(rt); len(msgs) > 0 {
-		return nil, &Error{Msg: relativize(strings.Join(msgs, "\n"), absDir)}
+	wg.Wait()
+	if all := append(msgs[0], msgs[1]...); len(all) > 0 {
+		return nil, &Error{Msg: relativize(strings.Join(all, "\n"), absDir)}
 	}
-	out := make(map[string][]byte, len(code.files))
-	for p, b := range code.files {
+	out := make(map[string][]byte, len(files))
+	for p, b := range files {
 		content := b.Bytes()
 		if strings.HasSuffix(p, ".yaml") {
 			content = pinVersionAnnotation(content)
