@@ -13,7 +13,7 @@ func TestThreeCases(t *testing.T) {
 	base := "a\nb\nc\nd\ne\n"
 	cases := []struct {
 		name, ours, theirs, want string
-		conflicts             int
+		conflicts                int
 	}{
 		{"only user changed", "a\nB\nc\nd\ne\n", base, "a\nB\nc\nd\ne\n", 0},
 		{"only template changed", base, "a\nb\nc\nD\ne\n", "a\nb\nc\nD\ne\n", 0},

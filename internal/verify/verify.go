@@ -1,11 +1,23 @@
-// Package verify type-checks a generated module with go/packages, so a
-// project is only committed when it compiles.
+// Package verify type-checks a provider module, tests included, so spgen
+// writes only projects that compile.
+//
+// The module's own packages are type-checked from source; everything they
+// import from other modules comes from export data in the build cache. So
+// a check costs the same whether or not the module's packages changed
+// since the last build: nothing of the module is compiled.
 package verify
 
 import (
 	"errors"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/scanner"
+	"go/token"
+	"go/types"
+	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 
@@ -22,8 +34,6 @@ func (e *TypeErrors) Error() string {
 }
 
 // Module type-checks every package of the module in dir, test files included.
-// Dependencies come from export data in the build cache, which keeps a warm
-// run well under a second.
 func Module(dir string) error { return ModuleWith(dir, nil) }
 
 // ModuleWith type-checks the module in dir as if the files in overlay (by
@@ -37,53 +47,189 @@ func ModuleWith(dir string, overlay map[string][]byte) error {
 	for rel, content := range overlay {
 		abso[filepath.Join(abs, filepath.FromSlash(rel))] = content
 	}
-	cfg := &packages.Config{
-		Overlay: abso,
-		Dir:     abs,
-		Mode:    packages.NeedName | packages.NeedFiles | packages.NeedSyntax | packages.NeedTypes | packages.NeedTypesInfo,
-		Tests:   true,
-		// Every run stages the project in a new directory; without
-		// -trimpath the directory is part of each package's build cache key
-		// and nothing of an earlier run's compilation could be reused.
-		BuildFlags: []string{"-trimpath"},
+	c := &checker{root: abs, overlay: abso, fset: token.NewFileSet(), seen: map[string]bool{}}
+	return c.run()
+}
+
+type checker struct {
+	root    string
+	overlay map[string][]byte
+	fset    *token.FileSet
+	errs    []string
+	seen    map[string]bool
+}
+
+func (c *checker) fail(pos, msg string) {
+	if pos != "" && pos != "-" {
+		msg = relative(pos, c.root) + ": " + msg
 	}
-	pkgs, err := packages.Load(cfg, "./...")
+	if !c.seen[msg] {
+		c.seen[msg] = true
+		c.errs = append(c.errs, msg)
+	}
+}
+
+func (c *checker) run() error {
+	// Every run may stage the project in a new directory; without -trimpath
+	// the directory is part of each package's build cache key and nothing
+	// of an earlier run's work could be reused.
+	flags := []string{"-trimpath"}
+	local, err := packages.Load(&packages.Config{
+		Dir:        c.root,
+		Mode:       packages.NeedName | packages.NeedFiles | packages.NeedCompiledGoFiles | packages.NeedImports | packages.NeedModule,
+		Tests:      true,
+		BuildFlags: flags,
+		Overlay:    c.overlay,
+	}, "./...")
 	if err != nil {
 		return fmt.Errorf("loading packages: %w", err)
 	}
-	if len(pkgs) == 0 {
+	if len(local) == 0 {
 		return errors.New("no packages found")
 	}
-	var typeErrs, otherErrs []string
-	seen := map[string]bool{}
-	packages.Visit(pkgs, nil, func(p *packages.Package) {
+	byID := map[string]*packages.Package{}
+	for _, p := range local {
+		if strings.HasSuffix(p.ID, ".test") {
+			continue // the generated test main
+		}
+		byID[p.ID] = p
 		for _, e := range p.Errors {
-			msg := e.Msg
-			if e.Pos != "" && e.Pos != "-" {
-				msg = relative(e.Pos, abs) + ": " + e.Msg
-			}
-			if seen[msg] {
-				continue
-			}
-			seen[msg] = true
-			if e.Kind == packages.TypeError || e.Kind == packages.ParseError {
-				typeErrs = append(typeErrs, msg)
-			} else {
-				otherErrs = append(otherErrs, relative(msg, abs))
+			c.fail(e.Pos, e.Msg)
+		}
+	}
+	if len(c.errs) > 0 {
+		return c.result()
+	}
+
+	var external []string
+	needed := map[string]bool{}
+	for _, p := range byID {
+		for path, imp := range p.Imports {
+			if _, ok := byID[imp.ID]; !ok && path != "unsafe" && path != "C" && !needed[path] {
+				needed[path] = true
+				external = append(external, path)
 			}
 		}
-	})
-	// go list repeats type errors as list errors with other wording; report
-	// those only when there is nothing more precise.
-	list := typeErrs
-	if len(list) == 0 {
-		list = otherErrs
 	}
-	if len(list) > 0 {
-		sort.Strings(list)
-		return &TypeErrors{Errors: list}
+	sort.Strings(external)
+	deps, err := c.loadExternal(external, flags)
+	if err != nil {
+		return fmt.Errorf("loading dependencies: %w", err)
 	}
-	return nil
+	ext := map[string]*packages.Package{}
+	for _, p := range deps {
+		ext[p.PkgPath] = p
+		for _, e := range p.Errors {
+			c.fail(e.Pos, e.Msg)
+		}
+	}
+	if len(c.errs) > 0 {
+		return c.result()
+	}
+
+	checked := map[string]*types.Package{}
+	var visit func(id string) *types.Package
+	visit = func(id string) *types.Package {
+		if t, ok := checked[id]; ok {
+			return t
+		}
+		p := byID[id]
+		checked[id] = nil // an import cycle resolves to nil and fails the check
+		checked[id] = c.check(p, func(path string) (*types.Package, error) {
+			if path == "unsafe" {
+				return types.Unsafe, nil
+			}
+			imp, ok := p.Imports[path]
+			if !ok {
+				return nil, fmt.Errorf("package %s not found", path)
+			}
+			if _, isLocal := byID[imp.ID]; isLocal {
+				if t := visit(imp.ID); t != nil {
+					return t, nil
+				}
+				return nil, fmt.Errorf("package %s does not type-check", path)
+			}
+			if e := ext[path]; e != nil && e.Types != nil {
+				return e.Types, nil
+			}
+			return nil, fmt.Errorf("package %s not found", path)
+		})
+		return checked[id]
+	}
+	ids := make([]string, 0, len(byID))
+	for id := range byID {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		visit(id)
+	}
+	return c.result()
+}
+
+// loadExternal loads the types of packages of other modules from export data.
+func (c *checker) loadExternal(paths []string, flags []string) ([]*packages.Package, error) {
+	if len(paths) == 0 {
+		return nil, nil
+	}
+	return packages.Load(&packages.Config{Dir: c.root, Mode: packages.NeedName | packages.NeedTypes, BuildFlags: flags, Fset: c.fset}, paths...)
+}
+
+type importerFunc func(path string) (*types.Package, error)
+
+func (f importerFunc) Import(path string) (*types.Package, error) { return f(path) }
+
+func (c *checker) check(p *packages.Package, imp importerFunc) *types.Package {
+	var files []*ast.File
+	for _, name := range p.CompiledGoFiles {
+		src, ok := c.overlay[name]
+		if !ok {
+			var err error
+			if src, err = os.ReadFile(name); err != nil {
+				c.fail("", err.Error())
+				continue
+			}
+		}
+		f, err := parser.ParseFile(c.fset, name, src, parser.SkipObjectResolution)
+		if err != nil {
+			var list scanner.ErrorList
+			if errors.As(err, &list) {
+				for _, e := range list {
+					c.fail(e.Pos.String(), e.Msg)
+				}
+			} else {
+				c.fail("", err.Error())
+			}
+			continue
+		}
+		files = append(files, f)
+	}
+	conf := types.Config{
+		Importer: imp,
+		Sizes:    types.SizesFor("gc", runtime.GOARCH),
+		// Soft errors (unused variables and imports) fail the build too.
+		Error: func(err error) {
+			var te types.Error
+			if errors.As(err, &te) {
+				c.fail(te.Fset.Position(te.Pos).String(), te.Msg)
+				return
+			}
+			c.fail("", err.Error())
+		},
+	}
+	if p.Module != nil && p.Module.GoVersion != "" {
+		conf.GoVersion = "go" + p.Module.GoVersion
+	}
+	t, _ := conf.Check(p.PkgPath, c.fset, files, nil)
+	return t
+}
+
+func (c *checker) result() error {
+	if len(c.errs) == 0 {
+		return nil
+	}
+	sort.Strings(c.errs)
+	return &TypeErrors{Errors: c.errs}
 }
 
 // relative turns an absolute file:line:col into a project path file:line.
