@@ -38,7 +38,7 @@ func Run(w *workspace.Workspace, k spec.Kind, o Options) ([]workspace.Change, er
 		return nil, err
 	}
 	done := o.Progress.Step("rendering " + k.Kind + " " + k.Version)
-	tree, err := project.Render(&p)
+	tree, err := project.RenderWith(&p, project.Current, w.Lock.SpgenVersion)
 	done(err)
 	if err != nil {
 		return nil, err

@@ -71,7 +71,7 @@ func CheckTarget(dir string, force bool) error {
 // The stage is returned so the caller can verify and commit it.
 func Plan(p *spec.Project, o Options) (*scaffold.Tree, *scaffold.Stage, error) {
 	done := o.Progress.Step("rendering templates")
-	tree, err := project.RenderWith(p, o.generation())
+	tree, err := project.RenderWith(p, o.generation(), o.SpgenVersion)
 	done(err)
 	if err != nil {
 		return nil, nil, err

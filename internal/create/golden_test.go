@@ -2,11 +2,13 @@ package create_test
 
 import (
 	"context"
-	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"sigs.k8s.io/yaml"
 
 	"github.com/open-control-plane/spgen/internal/addapi"
 	"github.com/open-control-plane/spgen/internal/create"
@@ -17,7 +19,7 @@ import (
 	"github.com/open-control-plane/spgen/internal/workspace"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden trees under golden/ from the current templates")
+
 
 const goldenRoot = "../../golden"
 
@@ -83,7 +85,7 @@ func TestGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			goldenDir := filepath.Join(goldenRoot, c.name)
-			if *update {
+			if *testutil.Update {
 				if err := os.RemoveAll(goldenDir); err != nil {
 					t.Fatal(err)
 				}
@@ -108,8 +110,8 @@ func TestGolden(t *testing.T) {
 	}
 }
 
-// TestGoldenCompiles type-checks, builds and vets every golden tree, as a
-// user would right after init.
+// TestGoldenCompiles type-checks, builds, vets and gofmt-checks every golden
+// tree, as a user would right after init, and parses every YAML file.
 func TestGoldenCompiles(t *testing.T) {
 	for _, c := range goldenCases {
 		t.Run(c.name, func(t *testing.T) {
@@ -122,6 +124,18 @@ func TestGoldenCompiles(t *testing.T) {
 				cmd.Dir = dir
 				if out, err := cmd.CombinedOutput(); err != nil {
 					t.Fatalf("go %v: %v\n%s", args, err, out)
+				}
+			}
+			files, err := testutil.ReadTree(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for path, content := range files {
+				if strings.HasSuffix(path, ".yaml") {
+					var v any
+					if err := yaml.Unmarshal(content, &v); err != nil {
+						t.Errorf("%s is not valid YAML: %v", path, err)
+					}
 				}
 			}
 			cmd := exec.Command("gofmt", "-l", ".")

@@ -11,6 +11,7 @@ import (
 	"text/template"
 
 	"github.com/gobuffalo/flect"
+	"golang.org/x/mod/semver"
 
 	"github.com/open-control-plane/spgen/internal/scaffold"
 	"github.com/open-control-plane/spgen/internal/spec"
@@ -45,6 +46,9 @@ type Data struct {
 	DomainPlural   string
 	DomainSingular string
 
+	// Spgen is the command that runs the spgen version the project was
+	// written with.
+	Spgen               string
 	ImageRepo           string
 	Owner               string
 	GoVersion           string
@@ -89,6 +93,19 @@ func NewData(p *spec.Project, k spec.Kind) Data {
 		EnvtestK8sVersion:   stack.EnvtestKubernetes,
 		SetupEnvtestVersion: stack.SetupEnvtest,
 	}
+}
+
+// spgenModule is where released spgen versions are fetched from.
+const spgenModule = "github.com/open-control-plane/spgen/cmd/spgen"
+
+// spgenCommand pins a released spgen with `go run`, so a provider's
+// Taskfile and CI need nothing installed; a development build is expected
+// on PATH.
+func spgenCommand(version string) string {
+	if semver.IsValid(version) {
+		return "go run " + spgenModule + "@" + version
+	}
+	return "spgen"
 }
 
 func storageVersion(p *spec.Project, k spec.Kind) string {
@@ -157,16 +174,19 @@ var reconcilerFiles = []file{
 
 // Render plans every scaffolded file of p, plus go.mod, go.sum and spgen.yaml.
 // Generated code (deepcopy, CRDs, wiring) is added later by codegen.
-func Render(p *spec.Project) (*scaffold.Tree, error) { return RenderWith(p, Current) }
+func Render(p *spec.Project) (*scaffold.Tree, error) { return RenderWith(p, Current, "") }
 
-// RenderWith renders p with the templates and stack of generation g.
-func RenderWith(p *spec.Project, g Generation) (*scaffold.Tree, error) {
+// RenderWith renders p with the templates and stack of generation g, as
+// spgen version spgenVersion writes it (the version pins spgen in the
+// project's Taskfile and CI).
+func RenderWith(p *spec.Project, g Generation, spgenVersion string) (*scaffold.Tree, error) {
 	set, err := g.templates()
 	if err != nil {
 		return nil, err
 	}
 	t := scaffold.NewTree()
 	first := NewData(p, p.Kinds[0])
+	first.Spgen = spgenCommand(spgenVersion)
 	if err := renderAll(t, g, set, projectFiles, first); err != nil {
 		return nil, err
 	}

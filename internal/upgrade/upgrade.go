@@ -103,10 +103,10 @@ func Plan(w *workspace.Workspace, o Options) (*Result, *scaffold.Lock, error) {
 		return res, w.Lock, nil
 	}
 	done := o.Progress.Step("rendering what spgen wrote (" + res.From + ") and what it writes now (" + res.To + ")")
-	base, err := project.RenderWith(w.Project, old)
+	base, err := project.RenderWith(w.Project, old, w.Lock.SpgenVersion)
 	if err == nil {
 		var nextTree *scaffold.Tree
-		nextTree, err = project.RenderWith(w.Project, next)
+		nextTree, err = project.RenderWith(w.Project, next, o.SpgenVersion)
 		if err == nil {
 			err = plan(w, base, nextTree, res)
 		}

@@ -1,0 +1,55 @@
+package upgrade_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/open-control-plane/spgen/internal/create"
+	"github.com/open-control-plane/spgen/internal/project"
+	"github.com/open-control-plane/spgen/internal/spec"
+	"github.com/open-control-plane/spgen/internal/upgrade"
+	"github.com/open-control-plane/spgen/internal/workspace"
+)
+
+// BenchmarkUpgrade3Kinds upgrades a generation-1 project with three kinds
+// (two versions of one), with an edit in a reconciler to merge: the whole
+// command, type-check included.
+func BenchmarkUpgrade3Kinds(b *testing.B) {
+	gen1, err := project.LookupGeneration("1")
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := veleroProject()
+	p.Options = spec.Options{WorkloadCluster: true, SecretWatcher: true, Sample: true}
+	p.Kinds = append(p.Kinds, spec.Kind{Kind: "Schedule", Version: "v1alpha1"}, spec.Kind{Kind: "Velero", Version: "v1beta1"})
+	base := filepath.Join(b.TempDir(), "base")
+	if _, err := create.Run(context.Background(), p, create.Options{Dir: base, SpgenVersion: "devel", Generation: gen1}); err != nil {
+		b.Fatal(err)
+	}
+	ctrl := filepath.Join(base, "internal", "controller", "schedule_controller.go")
+	data, err := os.ReadFile(ctrl)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := os.WriteFile(ctrl, append(data, []byte("\n// userNote is the user's.\nconst userNote = \"mine\"\n")...), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		b.StopTimer()
+		dir := filepath.Join(b.TempDir(), "sp")
+		if err := os.CopyFS(dir, os.DirFS(base)); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		w, err := workspace.Open(dir)
+		if err != nil {
+			b.Fatal(err)
+		}
+		res, err := upgrade.Run(w, upgrade.Options{SpgenVersion: "devel"})
+		if err != nil || res.Count(upgrade.Merged) != 1 {
+			b.Fatalf("merged %d, err %v", res.Count(upgrade.Merged), err)
+		}
+	}
+}
