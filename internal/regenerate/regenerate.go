@@ -115,15 +115,26 @@ func Run(w *workspace.Workspace, o Options) ([]workspace.Change, error) {
 
 // typeCheck checks the project as it will be after changes: through an
 // overlay when files are only written, in a stage when some are removed.
+// When no Go file changes, only the API packages are checked: the user's
+// types must compile, and no other code can be affected.
 func typeCheck(w *workspace.Workspace, changes []workspace.Change) error {
 	overlay := map[string][]byte{}
+	goChanged := false
 	for _, c := range changes {
 		if c.New == nil {
 			return typeCheckStaged(w, changes)
 		}
 		overlay[c.Path] = c.New
+		goChanged = goChanged || strings.HasSuffix(c.Path, ".go")
 	}
-	return verify.ModuleWith(w.Dir, overlay)
+	if goChanged {
+		return verify.ModuleWith(w.Dir, overlay)
+	}
+	var apis []string
+	for _, v := range w.Project.Versions() {
+		apis = append(apis, "./api/"+v)
+	}
+	return verify.Packages(w.Dir, overlay, apis...)
 }
 
 func typeCheckStaged(w *workspace.Workspace, changes []workspace.Change) error {

@@ -39,6 +39,12 @@ func Module(dir string) error { return ModuleWith(dir, nil) }
 // ModuleWith type-checks the module in dir as if the files in overlay (by
 // project-relative path) had the given contents, without writing them.
 func ModuleWith(dir string, overlay map[string][]byte) error {
+	return Packages(dir, overlay, "./...")
+}
+
+// Packages type-checks the packages matching patterns (and their tests) in
+// the module in dir, with overlay as in ModuleWith.
+func Packages(dir string, overlay map[string][]byte, patterns ...string) error {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return err
@@ -48,7 +54,7 @@ func ModuleWith(dir string, overlay map[string][]byte) error {
 		abso[filepath.Join(abs, filepath.FromSlash(rel))] = content
 	}
 	c := &checker{root: abs, overlay: abso, fset: token.NewFileSet(), seen: map[string]bool{}}
-	return c.run()
+	return c.run(patterns)
 }
 
 type checker struct {
@@ -69,7 +75,7 @@ func (c *checker) fail(pos, msg string) {
 	}
 }
 
-func (c *checker) run() error {
+func (c *checker) run(patterns []string) error {
 	// Every run may stage the project in a new directory; without -trimpath
 	// the directory is part of each package's build cache key and nothing
 	// of an earlier run's work could be reused.
@@ -80,7 +86,7 @@ func (c *checker) run() error {
 		Tests:      true,
 		BuildFlags: flags,
 		Overlay:    c.overlay,
-	}, "./...")
+	}, patterns...)
 	if err != nil {
 		return fmt.Errorf("loading packages: %w", err)
 	}
