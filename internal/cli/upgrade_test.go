@@ -1,0 +1,96 @@
+package cli_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// oldProject writes a generation-1 project through the CLI.
+func oldProject(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "sp-velero")
+	code, _, stderr := run(t, "init", "--module", "example.com/acme/sp-velero", "--kind", "Velero", "--group", "velero", "--dir", dir, "--templates", "1", "--skip-verify")
+	if code != 0 {
+		t.Fatalf("init --templates 1: exit %d\n%s", code, stderr)
+	}
+	return dir
+}
+
+func TestUpgradeCommand(t *testing.T) {
+	dir := oldProject(t)
+	before := state(t, dir)
+	code, stdout, stderr := run(t, "upgrade", "--dry-run", "--dir", dir)
+	if code != 0 || !strings.Contains(stdout, "+++ b/config/samples/v1alpha1_velero.yaml") || !strings.Contains(stderr, "nothing was written") {
+		t.Fatalf("dry-run: exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
+	}
+	if state(t, dir) != before {
+		t.Fatal("upgrade --dry-run wrote files")
+	}
+	code, stdout, stderr = run(t, "upgrade", "--dir", dir)
+	if code != 0 {
+		t.Fatalf("upgrade: exit %d\n%s", code, stderr)
+	}
+	for _, want := range []string{"Upgraded from templates 1, stack 2026.08.1 to templates 2, stack 2026.11.1", "replaced    internal/controller/velero_controller.go", "removed     config/samples/velero.yaml", "replaced 5, merged 0, conflicted 0, kept 0, removed 1, created 1"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("summary lacks %q:\n%s", want, stdout)
+		}
+	}
+	code, stdout, _ = run(t, "upgrade", "--dir", dir)
+	if code != 0 || !strings.Contains(stdout, "nothing to do") {
+		t.Fatalf("second upgrade: exit %d\n%s", code, stdout)
+	}
+}
+
+func TestUpgradeConflictExitsOne(t *testing.T) {
+	dir := oldProject(t)
+	path := filepath.Join(dir, "internal", "controller", "velero_controller.go")
+	edit(t, path, "veleroWaitLong  = 60 * time.Second", "veleroWaitLong  = 2 * time.Minute")
+	code, stdout, stderr := run(t, "upgrade", "--dir", dir)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1\n%s", code, stderr)
+	}
+	if !strings.Contains(stderr, "1 file(s) have conflicts") || !strings.Contains(stderr, "internal/controller/velero_controller.go") || !strings.Contains(stdout, "conflicted  internal/controller/velero_controller.go") {
+		t.Errorf("conflict not reported:\nstdout: %s\nstderr: %s", stdout, stderr)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), "veleroWaitLong  = 2 * time.Minute") || !strings.Contains(string(data), "<<<<<<< yours") {
+		t.Error("the user's line or the markers are missing")
+	}
+}
+
+func TestUpgradeBadInput(t *testing.T) {
+	for name, c := range map[string]struct {
+		old, new, want string
+	}{
+		"unknown template generation": {`templates: "1"`, `templates: "9"`, `templates generation "9" is unknown`},
+		"unknown stack":               {"stack: 2026.08.1", "stack: 1999.01.1", `stack "1999.01.1" is unknown`},
+		"malformed lock":              {"files:", "files: [", ".spgen/lock.yaml"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := oldProject(t)
+			edit(t, filepath.Join(dir, ".spgen", "lock.yaml"), c.old, c.new)
+			before := state(t, dir)
+			code, _, stderr := run(t, "upgrade", "--dir", dir)
+			if code != 2 || !strings.Contains(stderr, c.want) {
+				t.Fatalf("exit %d, want 2 with %q:\n%s", code, c.want, stderr)
+			}
+			if state(t, dir) != before {
+				t.Fatal("the project changed")
+			}
+		})
+	}
+}
+
+// add-api on a project of an earlier generation asks for an upgrade first.
+func TestAddAPIAsksForUpgrade(t *testing.T) {
+	dir := oldProject(t)
+	code, _, stderr := run(t, "add-api", "--kind", "Schedule", "--dir", dir)
+	if code != 2 || !strings.Contains(stderr, "run spgen upgrade first") {
+		t.Fatalf("exit %d:\n%s", code, stderr)
+	}
+}
