@@ -19,8 +19,6 @@ import (
 	"github.com/open-control-plane/spgen/internal/workspace"
 )
 
-
-
 const goldenRoot = "../../golden"
 
 // goldenCase is one option combination with an expected tree under golden/.
