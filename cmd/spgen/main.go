@@ -11,7 +11,14 @@ import (
 )
 
 func main() {
+	// The first interrupt stops spgen before it writes anything; handling
+	// then returns to the default, so a second one ends it at once (the
+	// journal keeps the project whole either way).
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
 	code := cli.Execute(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)

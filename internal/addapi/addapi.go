@@ -4,6 +4,7 @@
 package addapi
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"sort"
@@ -28,7 +29,7 @@ type Options struct {
 
 // Run adds k to the project in w and returns the changes made (or, with
 // DryRun, that would be made).
-func Run(w *workspace.Workspace, k spec.Kind, o Options) ([]workspace.Change, error) {
+func Run(ctx context.Context, w *workspace.Workspace, k spec.Kind, o Options) ([]workspace.Change, error) {
 	if w.Lock.Templates != project.Current.Name {
 		return nil, &spec.InputError{Msg: fmt.Sprintf("the project uses templates generation %s, this spgen writes generation %s: run spgen upgrade first, so that every file comes from one generation", w.Lock.Templates, project.Current.Name)}
 	}
@@ -111,6 +112,9 @@ func Run(w *workspace.Workspace, k spec.Kind, o Options) ([]workspace.Change, er
 		if err != nil {
 			return nil, err
 		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("interrupted before writing: %w", err)
 	}
 	return changes, w.Apply(changes, regenerate.Lock(lock, arts, stale))
 }

@@ -30,7 +30,7 @@ func BenchmarkAddAPI(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := addapi.Run(w, spec.Kind{Kind: "Schedule", Version: spec.DefaultVersion}, addapi.Options{}); err != nil {
+		if _, err := addapi.Run(context.Background(), w, spec.Kind{Kind: "Schedule", Version: spec.DefaultVersion}, addapi.Options{}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -47,7 +47,7 @@ project type-checks with the new kind.`,
 			o.Out = cmd.OutOrStdout()
 			o.Progress = rep
 			rep.Printf("spgen: adding %s %s to %s\n", kind, version, w.Project.Module)
-			changes, err := addapi.Run(w, spec.Kind{Kind: kind, Version: version}, o)
+			changes, err := addapi.Run(cmd.Context(), w, spec.Kind{Kind: kind, Version: version}, o)
 			if err != nil {
 				return err
 			}

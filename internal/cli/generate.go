@@ -42,7 +42,7 @@ exits 1 when there are any, 0 when everything is current.`,
 			}
 			o.Out = cmd.OutOrStdout()
 			o.Progress = rep
-			changes, err := regenerate.Run(w, o)
+			changes, err := regenerate.Run(cmd.Context(), w, o)
 			if err != nil {
 				return err
 			}

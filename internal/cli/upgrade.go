@@ -50,7 +50,7 @@ discarded by the next spgen command.`,
 			o.Out = cmd.OutOrStdout()
 			o.Progress = rep
 			o.SpgenVersion = version()
-			res, err := upgrade.Run(w, o)
+			res, err := upgrade.Run(cmd.Context(), w, o)
 			var conflict *upgrade.ConflictError
 			if err != nil && !errors.As(err, &conflict) {
 				return err

@@ -65,7 +65,7 @@ func generate(t *testing.T, c goldenCase) string {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := addapi.Run(w, k, addapi.Options{SkipVerify: true}); err != nil {
+		if _, err := addapi.Run(context.Background(), w, k, addapi.Options{SkipVerify: true}); err != nil {
 			t.Fatalf("add-api %s %s: %v", k.Kind, k.Version, err)
 		}
 	}

@@ -37,7 +37,7 @@ func BenchmarkGenerateCurrent(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				changes, err := regenerate.Run(w, regenerate.Options{})
+				changes, err := regenerate.Run(context.Background(), w, regenerate.Options{})
 				if err != nil || len(changes) != 0 {
 					b.Fatalf("changes %d, err %v", len(changes), err)
 				}
@@ -70,7 +70,7 @@ func BenchmarkGenerateAfterEdit(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				changes, err := regenerate.Run(w, regenerate.Options{})
+				changes, err := regenerate.Run(context.Background(), w, regenerate.Options{})
 				if err != nil || len(changes) == 0 {
 					b.Fatalf("changes %d, err %v", len(changes), err)
 				}

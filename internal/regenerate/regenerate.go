@@ -4,6 +4,7 @@
 package regenerate
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -77,7 +78,7 @@ func (e *DriftError) Error() string {
 
 // Run regenerates the project in w and returns what changed (or, with
 // Check or DryRun, would change).
-func Run(w *workspace.Workspace, o Options) ([]workspace.Change, error) {
+func Run(ctx context.Context, w *workspace.Workspace, o Options) ([]workspace.Change, error) {
 	done := o.Progress.Step("generating deepcopy, CRDs, permissions and wiring")
 	arts, err := Artifacts(w.Dir, w.Project)
 	done(err)
@@ -109,6 +110,9 @@ func Run(w *workspace.Workspace, o Options) ([]workspace.Change, error) {
 		if err != nil {
 			return nil, err
 		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("interrupted before writing: %w", err)
 	}
 	return changes, w.Apply(changes, Lock(w.Lock, arts, stale))
 }

@@ -47,7 +47,7 @@ func BenchmarkUpgrade3Kinds(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		res, err := upgrade.Run(w, upgrade.Options{SpgenVersion: "devel"})
+		res, err := upgrade.Run(context.Background(), w, upgrade.Options{SpgenVersion: "devel"})
 		if err != nil || res.Count(upgrade.Merged) != 1 {
 			b.Fatalf("merged %d, err %v", res.Count(upgrade.Merged), err)
 		}

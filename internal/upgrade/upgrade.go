@@ -7,6 +7,7 @@
 package upgrade
 
 import (
+	"context"
 	"bytes"
 	"fmt"
 	"io"
@@ -141,7 +142,7 @@ func (r *Result) Conflicts() []string {
 }
 
 // Run upgrades the project in w.
-func Run(w *workspace.Workspace, o Options) (*Result, error) {
+func Run(ctx context.Context, w *workspace.Workspace, o Options) (*Result, error) {
 	res, lock, err := Plan(w, o)
 	if err != nil || res.From == res.To {
 		return res, err
@@ -158,6 +159,8 @@ func Run(w *workspace.Workspace, o Options) (*Result, error) {
 		if err := workspace.WriteDiff(o.Out, res.Changes); err != nil {
 			return nil, err
 		}
+	} else if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("interrupted before writing: %w", err)
 	} else if err := w.Apply(res.Changes, lock); err != nil {
 		return nil, err
 	}

@@ -101,7 +101,7 @@ func runUpgrade(t *testing.T, dir string, o upgrade.Options) (*upgrade.Result, e
 		t.Fatal(err)
 	}
 	o.SpgenVersion = "devel"
-	return upgrade.Run(w, o)
+	return upgrade.Run(context.Background(), w, o)
 }
 
 func goBuildVet(t *testing.T, dir string) {
