@@ -1,8 +1,19 @@
 package codegen
 
 import (
+	"path"
+	"strings"
+
 	"github.com/open-control-plane/spgen/internal/spec"
 )
+
+// IsArtifact reports whether path is where a generator writes: deepcopy
+// code, CRD manifests and their embed package, the role, the wiring.
+func IsArtifact(p string) bool {
+	return strings.HasPrefix(path.Base(p), "zz_generated.") ||
+		strings.HasPrefix(p, CRDDir+"/") || p == path.Dir(CRDDir)+"/crds.go" ||
+		p == RoleFile || p == WiringFile
+}
 
 // Generate produces every generated artifact for the project whose sources
 // are on disk in dir. It writes nothing: the caller gets the artifacts by

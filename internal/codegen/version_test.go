@@ -26,3 +26,22 @@ func TestControllerToolsVersionMatchesGoMod(t *testing.T) {
 	}
 	t.Fatal("go.mod does not require sigs.k8s.io/controller-tools")
 }
+
+func TestIsArtifact(t *testing.T) {
+	for p, want := range map[string]bool{
+		"api/v1alpha1/zz_generated.deepcopy.go":                                  true,
+		"api/crds/manifests/velero.services.open-control-plane.io_veleroes.yaml": true,
+		"api/crds/crds.go":                       true,
+		"config/rbac/role.yaml":                  true,
+		"internal/wiring/zz_generated.wiring.go": true,
+		"go.sum":                                 false,
+		"go.mod":                                 false,
+		"spgen.yaml":                             false,
+		"internal/controller/velero_controller.go": false,
+		"api/v1alpha1/velero_types.go":             false,
+	} {
+		if got := IsArtifact(p); got != want {
+			t.Errorf("IsArtifact(%q) = %v, want %v", p, got, want)
+		}
+	}
+}

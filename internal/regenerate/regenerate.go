@@ -38,10 +38,11 @@ func Artifacts(dir string, p *spec.Project) (map[string][]byte, error) {
 }
 
 // Stale lists generated files the lock records that are no longer produced.
+// Only paths where generators write count, whatever a lock file says.
 func Stale(lock *scaffold.Lock, artifacts map[string][]byte) []string {
 	var out []string
 	for _, e := range lock.Files {
-		if _, ok := artifacts[e.Path]; !ok && e.Owner == scaffold.Generated {
+		if _, ok := artifacts[e.Path]; !ok && e.Owner == scaffold.Generated && codegen.IsArtifact(e.Path) {
 			out = append(out, e.Path)
 		}
 	}
