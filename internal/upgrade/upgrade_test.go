@@ -289,3 +289,28 @@ func TestUpgradeDryRunWritesNothing(t *testing.T) {
 		t.Fatalf("dry-run changed the project:\n%s", diff)
 	}
 }
+
+// When the recorded hash shows that the base cannot be reproduced, an
+// edited file is not merged against a guess: the whole file is a conflict.
+func TestUpgradeUnreproducibleBase(t *testing.T) {
+	dir := oldProject(t)
+	replace(t, dir, controllerFile, "func veleroNamespace(", "// mine\nfunc veleroNamespace(")
+	lock := read(t, dir, ".spgen/lock.yaml")
+	i := strings.Index(lock, "path: "+controllerFile)
+	if i < 0 {
+		t.Fatal("controller not in the lock")
+	}
+	// The hash line precedes the path line in the lock's field order.
+	start := strings.LastIndex(lock[:i], "hash: sha256:")
+	end := start + strings.Index(lock[start:], "\n")
+	write(t, dir, ".spgen/lock.yaml", lock[:start]+"hash: sha256:0000"+lock[end:])
+	_, err := runUpgrade(t, dir, upgrade.Options{})
+	var conflict *upgrade.ConflictError
+	if !errors.As(err, &conflict) {
+		t.Fatalf("want a conflict, got %v", err)
+	}
+	c := read(t, dir, controllerFile)
+	if !strings.HasPrefix(c, "<<<<<<< yours\n") || !strings.Contains(c, "// mine\n") || !strings.Contains(c, "veleroWaitLong  = 30 * time.Second") {
+		t.Errorf("want the whole file as one conflict with both sides:\n%.400s", c)
+	}
+}
