@@ -21,9 +21,10 @@ permission rules from +kubebuilder:rbac markers, and internal/wiring. Run it
 after editing API types or reconciler markers. Everything runs in-process;
 nothing is downloaded.
 
-Files you own are never touched. The result is type-checked before anything
-is written; type errors are reported with their positions and nothing is
-written. A second run in a row changes nothing.
+Files you own are never touched. Before anything is written the API types
+with their new deepcopy code are type-checked (the whole module when the
+wiring changes); type errors are reported with their positions and nothing
+is written. A second run in a row changes nothing.
 
 --check is for CI: it prints a unified diff of stale generated files and
 exits 1 when there are any, 0 when everything is current.`,

@@ -47,17 +47,22 @@ func BenchmarkGenerateCurrent(b *testing.B) {
 }
 
 // BenchmarkGenerateAfterEdit is `spgen generate` after a types edit: generate,
-// type-check, write.
+// type-check, write. A string field changes the CRD only; a list field
+// changes the deepcopy code too.
 func BenchmarkGenerateAfterEdit(b *testing.B) {
-	for _, n := range []int{1, 10} {
-		b.Run(fmt.Sprintf("kinds=%d", n), func(b *testing.B) {
+	for _, c := range []struct {
+		kinds int
+		field string
+	}{{1, "string"}, {10, "string"}, {1, "[]string"}, {10, "[]string"}} {
+		n := c.kinds
+		b.Run(fmt.Sprintf("kinds=%d/field=%s", n, c.field), func(b *testing.B) {
 			dir := project(b, n)
 			types := filepath.Join(dir, "api", "v1alpha1", "velero_types.go")
 			orig, err := os.ReadFile(types)
 			if err != nil {
 				b.Fatal(err)
 			}
-			edited := bytes.Replace(orig, []byte("type VeleroSpec struct {"), []byte("type VeleroSpec struct {\n\t// +optional\n\tExtra string `json:\"extra,omitempty\"`\n"), 1)
+			edited := bytes.Replace(orig, []byte("type VeleroSpec struct {"), []byte("type VeleroSpec struct {\n\t// +optional\n\tExtra "+c.field+" `json:\"extra,omitempty\"`\n"), 1)
 			for i := 0; b.Loop(); i++ {
 				content := orig
 				if i%2 == 0 {

@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"path"
 	"strings"
 
 	"github.com/open-control-plane/spgen/internal/codegen"
@@ -120,24 +121,30 @@ func Run(ctx context.Context, w *workspace.Workspace, o Options) ([]workspace.Ch
 
 // typeCheck checks the project as it will be after changes: through an
 // overlay when files are only written, in a stage when some are removed.
-// When no Go file changes, only the API packages are checked: the user's
-// types must compile, and no other code can be affected.
+//
+// The user's API types, with their new deepcopy code, must always compile.
+// The whole module is checked when generated code outside the API packages
+// changes (the wiring); deepcopy code only follows the types, and code of
+// the user's that a types edit breaks is theirs to fix after generating, as
+// with any generator.
 func typeCheck(w *workspace.Workspace, changes []workspace.Change) error {
 	overlay := map[string][]byte{}
-	goChanged := false
+	var apis []string
+	inAPI := map[string]bool{}
+	for _, v := range w.Project.Versions() {
+		apis = append(apis, "./api/"+v)
+		inAPI["api/"+v] = true
+	}
+	whole := false
 	for _, c := range changes {
 		if c.New == nil {
 			return typeCheckStaged(w, changes)
 		}
 		overlay[c.Path] = c.New
-		goChanged = goChanged || strings.HasSuffix(c.Path, ".go")
+		whole = whole || (strings.HasSuffix(c.Path, ".go") && !inAPI[path.Dir(c.Path)])
 	}
-	if goChanged {
+	if whole {
 		return verify.ModuleWith(w.Dir, overlay)
-	}
-	var apis []string
-	for _, v := range w.Project.Versions() {
-		apis = append(apis, "./api/"+v)
 	}
 	return verify.Packages(w.Dir, overlay, apis...)
 }
