@@ -40,7 +40,7 @@ project type-checks with the new kind.`,
 				return err
 			}
 			rep := progress.New(cmd.ErrOrStderr())
-			w, err := openProject(dir, rep)
+			w, err := openProject(cmd, dir, rep)
 			if err != nil {
 				return err
 			}
@@ -61,7 +61,7 @@ project type-checks with the new kind.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&dir, "dir", ".", "project directory (where spgen.yaml is)")
+	fl.StringVar(&dir, "dir", ".", "project directory (default: the nearest directory holding spgen.yaml, from here up)")
 	fl.StringVar(&kind, "kind", "", "API kind to add, UpperCamelCase, e.g. Schedule (required)")
 	fl.StringVar(&version, "version", spec.DefaultVersion, "API version of the kind, v<N>[alpha<M>|beta<M>]")
 	fl.BoolVar(&o.DryRun, "dry-run", false, "print the diff of what would change and write nothing")

@@ -37,7 +37,7 @@ exits 1 when there are any, 0 when everything is current.`,
 				return usageError{fmt.Errorf("--check and --dry-run cannot be combined")}
 			}
 			rep := progress.New(cmd.ErrOrStderr())
-			w, err := openProject(dir, rep)
+			w, err := openProject(cmd, dir, rep)
 			if err != nil {
 				return err
 			}
@@ -59,7 +59,7 @@ exits 1 when there are any, 0 when everything is current.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&dir, "dir", ".", "project directory (where spgen.yaml is)")
+	fl.StringVar(&dir, "dir", ".", "project directory (default: the nearest directory holding spgen.yaml, from here up)")
 	fl.BoolVar(&o.Check, "check", false, "exit 1 with a diff when generated files are stale; write nothing")
 	fl.BoolVar(&o.DryRun, "dry-run", false, "print the diff of what would change and write nothing")
 	fl.BoolVar(&o.SkipVerify, "skip-verify", false, "skip type-checking before writing")

@@ -3,14 +3,28 @@ package cli
 import (
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
 
 	"github.com/open-control-plane/spgen/internal/progress"
+	"github.com/open-control-plane/spgen/internal/spec"
 	"github.com/open-control-plane/spgen/internal/workspace"
 )
 
-// openProject opens the project in dir and says so when it had to finish an
-// interrupted earlier run first.
-func openProject(dir string, rep *progress.Reporter) (*workspace.Workspace, error) {
+// openProject opens the project in --dir or, without it, in the nearest
+// directory from the working directory up that holds spgen.yaml (as git
+// finds its repository). It says so when it had to finish an interrupted
+// earlier run first.
+func openProject(cmd *cobra.Command, dir string, rep *progress.Reporter) (*workspace.Workspace, error) {
+	if !cmd.Flags().Changed("dir") {
+		found, err := findProject()
+		if err != nil {
+			return nil, err
+		}
+		dir = found
+	}
 	w, err := workspace.Open(dir)
 	if err != nil {
 		return nil, err
@@ -19,6 +33,21 @@ func openProject(dir string, rep *progress.Reporter) (*workspace.Workspace, erro
 		rep.Printf("spgen: completed an interrupted earlier spgen run in %s\n", dir)
 	}
 	return w, nil
+}
+
+func findProject() (string, error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for d := wd; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, spec.FileName)); err == nil {
+			return d, nil
+		}
+		if filepath.Dir(d) == d {
+			return "", &spec.InputError{Msg: "no " + spec.FileName + " in " + wd + " or any parent directory: not a spgen project (create one with spgen init, or pass --dir)"}
+		}
+	}
 }
 
 // summarize prints one line per change and a count.

@@ -233,3 +233,17 @@ func TestGenerateScenario(t *testing.T) {
 		t.Fatal("generate wrote files although the types do not compile")
 	}
 }
+
+// Without --dir, the project is found from the working directory up.
+func TestProjectFoundFromSubdirectory(t *testing.T) {
+	dir := newProject(t)
+	t.Chdir(filepath.Join(dir, "api", "v1alpha1"))
+	if code, _, stderr := run(t, "generate", "--check"); code != 0 {
+		t.Fatalf("generate --check in a subdirectory: exit %d\n%s", code, stderr)
+	}
+	t.Chdir(t.TempDir())
+	code, _, stderr := run(t, "generate", "--check")
+	if code != 2 || !strings.Contains(stderr, "or any parent directory") {
+		t.Fatalf("outside a project: exit %d\n%s", code, stderr)
+	}
+}

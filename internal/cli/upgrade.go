@@ -43,7 +43,7 @@ discarded by the next spgen command.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			rep := progress.New(cmd.ErrOrStderr())
-			w, err := openProject(dir, rep)
+			w, err := openProject(cmd, dir, rep)
 			if err != nil {
 				return err
 			}
@@ -88,7 +88,7 @@ discarded by the next spgen command.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&dir, "dir", ".", "project directory (where spgen.yaml is)")
+	fl.StringVar(&dir, "dir", ".", "project directory (default: the nearest directory holding spgen.yaml, from here up)")
 	fl.BoolVar(&o.DryRun, "dry-run", false, "print the plan and the diff of what would change; write nothing")
 	fl.BoolVar(&o.SkipVerify, "skip-verify", false, "skip type-checking before writing")
 	return cmd
