@@ -247,3 +247,20 @@ func TestProjectFoundFromSubdirectory(t *testing.T) {
 		t.Fatalf("outside a project: exit %d\n%s", code, stderr)
 	}
 }
+
+func TestAddAPIDryRun(t *testing.T) {
+	dir := newProject(t)
+	before := state(t, dir)
+	code, stdout, stderr := run(t, "add-api", "--kind", "Schedule", "--dry-run", "--dir", dir)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	for _, want := range []string{"--- /dev/null\n+++ b/api/v1alpha1/schedule_types.go", "+type Schedule struct {", "--- a/spgen.yaml\n+++ b/spgen.yaml", "+- kind: Schedule", "+++ b/internal/wiring/zz_generated.wiring.go", "+func NewScheduleV1alpha1Reconciler("} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("dry-run diff lacks %q", want)
+		}
+	}
+	if !strings.Contains(stderr, "nothing was written") || state(t, dir) != before {
+		t.Fatal("add-api --dry-run wrote files or did not say it wrote nothing")
+	}
+}

@@ -22,7 +22,7 @@ const GroupSuffix = "services.open-control-plane.io"
 // DefaultVersion is the API version of a kind when none is given.
 const DefaultVersion = "v1alpha1"
 
-// Project is the content of spgen.yaml. Field order is the order in the file.
+// Project is the content of spgen.yaml.
 type Project struct {
 	// Module is the Go module path of the provider.
 	Module string `json:"module"`
