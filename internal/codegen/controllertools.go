@@ -73,7 +73,7 @@ func (c *capture) Open(pkg *loader.Package, itemPath string) (io.WriteCloser, er
 // controller package are loaded by two runs at once: the controller's
 // dependency graph is three times the API's, and its markers are all RBAC
 // needs from it.
-func controllerTools(dir string, versions []string) (map[string][]byte, error) {
+func controllerTools(dir, module string, versions []string) (map[string][]byte, error) {
 	absDir, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, err
@@ -88,10 +88,13 @@ func controllerTools(dir string, versions []string) (map[string][]byte, error) {
 	crdGen := genall.Generator(crd.Generator{})
 	rbacGen := genall.Generator(rbac.Generator{RoleName: roleName, FileName: path.Base(RoleFile)})
 	// Version packages are named one by one: ./api/... would include the CRD
-	// embed package, which does not compile before its manifests exist.
+	// embed package, which does not compile before its manifests exist. They
+	// are named by import path: controller-tools loads directory roots one by
+	// one, parsing and type-checking their shared dependencies once per
+	// version, but import paths together.
 	var apiRoots []string
 	for _, v := range versions {
-		apiRoots = append(apiRoots, "./api/"+v)
+		apiRoots = append(apiRoots, module+"/api/"+v)
 	}
 	runs := []struct {
 		gens  genall.Generators
@@ -99,7 +102,7 @@ func controllerTools(dir string, versions []string) (map[string][]byte, error) {
 		rules genall.OutputRules
 	}{
 		{genall.Generators{&deepcopyGen, &crdGen}, apiRoots, genall.OutputRules{Default: code, ByGenerator: map[*genall.Generator]genall.OutputRule{&crdGen: crds}}},
-		{genall.Generators{&rbacGen}, []string{"./internal/controller"}, genall.OutputRules{Default: roles}},
+		{genall.Generators{&rbacGen}, []string{module + "/internal/controller"}, genall.OutputRules{Default: roles}},
 	}
 	msgs := make([][]string, len(runs))
 	var wg sync.WaitGroup

@@ -19,7 +19,7 @@ func IsArtifact(p string) bool {
 // are on disk in dir. It writes nothing: the caller gets the artifacts by
 // relative path and decides what to commit.
 func Generate(dir string, p *spec.Project) (map[string][]byte, error) {
-	out, err := controllerTools(dir, p.Versions())
+	out, err := controllerTools(dir, p.Module, p.Versions())
 	if err != nil {
 		return nil, err
 	}
