@@ -7,12 +7,14 @@
 package upgrade
 
 import (
-	"context"
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"sort"
 	"strings"
+
+	"golang.org/x/mod/semver"
 
 	"github.com/open-control-plane/spgen/internal/gomod"
 	"github.com/open-control-plane/spgen/internal/merge"
@@ -81,8 +83,14 @@ func (e *ConflictError) Error() string {
 	return fmt.Sprintf("%d file(s) have conflicts, marked with <<<<<<< ||||||| ======= >>>>>>>: %s\nresolve them, then run spgen generate", len(e.Paths), strings.Join(e.Paths, ", "))
 }
 
-func describe(g project.Generation) string {
-	return "templates " + g.Name + ", stack " + g.Stack.Version
+// describe names what a project was written with. A released spgen version
+// counts too: the project's Taskfile and CI pin it.
+func describe(g project.Generation, spgenVersion string) string {
+	s := "templates " + g.Name + ", stack " + g.Stack.Version
+	if semver.IsValid(spgenVersion) {
+		s += ", spgen " + spgenVersion
+	}
+	return s
 }
 
 // Plan works out the upgrade of every scaffolded file and the lock file
@@ -99,15 +107,19 @@ func Plan(w *workspace.Workspace, o Options) (*Result, *scaffold.Lock, error) {
 	}
 	old.Stack = st
 	next := project.Current
-	res := &Result{From: describe(old), To: describe(next)}
-	if old.Name == next.Name && old.Stack.Version == next.Stack.Version {
+	to := o.SpgenVersion
+	if !semver.IsValid(to) {
+		to = w.Lock.SpgenVersion // a development build moves no pin
+	}
+	res := &Result{From: describe(old, w.Lock.SpgenVersion), To: describe(next, to)}
+	if res.From == res.To {
 		return res, w.Lock, nil
 	}
 	done := o.Progress.Step("rendering what spgen wrote (" + res.From + ") and what it writes now (" + res.To + ")")
 	base, err := project.RenderWith(w.Project, old, w.Lock.SpgenVersion)
 	if err == nil {
 		var nextTree *scaffold.Tree
-		nextTree, err = project.RenderWith(w.Project, next, o.SpgenVersion)
+		nextTree, err = project.RenderWith(w.Project, next, to)
 		if err == nil {
 			err = plan(w, base, nextTree, res)
 		}
@@ -117,7 +129,9 @@ func Plan(w *workspace.Workspace, o Options) (*Result, *scaffold.Lock, error) {
 		return nil, nil, err
 	}
 	lock := w.Lock.Clone()
-	lock.Templates, lock.Stack, lock.SpgenVersion = next.Name, next.Stack.Version, o.SpgenVersion
+	// The lock records the version the files were rendered for: the base of
+	// the next upgrade.
+	lock.Templates, lock.Stack, lock.SpgenVersion = next.Name, next.Stack.Version, to
 	for _, f := range res.Files {
 		if f.Action == Removed || (f.Action == Kept && f.Note == noLongerProduced) {
 			lock.Delete(f.Path)

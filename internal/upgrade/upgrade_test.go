@@ -314,3 +314,36 @@ func TestUpgradeUnreproducibleBase(t *testing.T) {
 		t.Errorf("want the whole file as one conflict with both sides:\n%.400s", c)
 	}
 }
+
+// A released spgen moves the version its Taskfile and CI pin, even within
+// one template generation; a development build moves nothing.
+func TestUpgradeMovesSpgenPin(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "sp-velero")
+	if _, err := create.Run(context.Background(), veleroProject(), create.Options{Dir: dir, SkipVerify: true, SpgenVersion: "v0.3.0"}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(read(t, dir, "Taskfile.yaml"), "cmd/spgen@v0.3.0") {
+		t.Fatal("the Taskfile does not pin the spgen that wrote it")
+	}
+	w, err := workspace.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := upgrade.Run(context.Background(), w, upgrade.Options{SpgenVersion: "devel"}); err != nil || res.From != res.To {
+		t.Fatalf("a development build upgraded: %v %+v", err, res)
+	}
+	w, err = workspace.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := upgrade.Run(context.Background(), w, upgrade.Options{SpgenVersion: "v0.4.0", SkipVerify: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if action(res, "Taskfile.yaml") != upgrade.Replaced || !strings.Contains(read(t, dir, ".github/workflows/ci.yaml"), "cmd/spgen@v0.4.0 generate --check") {
+		t.Errorf("pin not moved: %+v", res.Files)
+	}
+	if !strings.Contains(read(t, dir, ".spgen/lock.yaml"), "spgenVersion: v0.4.0") {
+		t.Error("lock does not record the new version")
+	}
+}
