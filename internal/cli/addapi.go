@@ -22,9 +22,10 @@ manifests, its entry in spgen.yaml, and everything generated from them (CRD,
 deepcopy, permissions, wiring). main.go is not touched: it calls the generated
 internal/wiring package, which registers every kind in spgen.yaml.
 
-A new version of an existing kind adds its types and CRD version only. It is
-served but not stored (the first version stays the storage version and keeps
-the reconciler) until you move the +kubebuilder:storageversion marker.
+A new version of an existing kind adds its types, CRD version, a sample and
+an envtest test that objects written in it read back in the storage version.
+It is served but not stored (the first version stays the storage version and
+keeps the reconciler) until you move the +kubebuilder:storageversion marker.
 
 The same kind and version twice is refused. Nothing is written unless the
 project type-checks with the new kind.`,

@@ -127,6 +127,7 @@ type file struct {
 
 func always(Data) bool       { return true }
 func withSample(d Data) bool { return d.Sample }
+func servedOnly(d Data) bool { return d.Version != d.StorageVersion }
 
 // projectFiles are rendered once per project, with the data of its first kind.
 var projectFiles = []file{
@@ -161,6 +162,7 @@ var versionFiles = []file{
 var typeFiles = []file{
 	{"api/types.go.tmpl", "api/{{.Version}}/{{.KindLower}}_types.go", scaffold.Scaffolded, always},
 	{"samples/kind.yaml.tmpl", "config/samples/{{.Version}}_{{.KindLower}}.yaml", scaffold.Scaffolded, always},
+	{"controller/version_test.go.tmpl", "internal/controller/{{.KindLower}}_{{.Version}}_test.go", scaffold.Scaffolded, servedOnly},
 }
 
 // reconcilerFiles are rendered once per kind, for its storage version.
