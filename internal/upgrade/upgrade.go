@@ -240,7 +240,7 @@ func plan(w *workspace.Workspace, base, next *scaffold.Tree, res *Result) error 
 				change(Created, "", n.Content)
 			case bytes.Equal(disk, n.Content):
 			default:
-				change(Conflicted, "a file spgen did not write is in the way", conflictWhole(disk, nil, n.Content, labels))
+				change(Conflicted, "a file spgen did not write is in the way", []byte(merge.Three("", string(disk), string(n.Content), labels).Text))
 			}
 		case disk == nil:
 			res.Files = append(res.Files, File{Path: path, Action: Kept, Note: "deleted by you; not recreated"})
@@ -269,10 +269,6 @@ func plan(w *workspace.Workspace, base, next *scaffold.Tree, res *Result) error 
 		}
 	}
 	return nil
-}
-
-func conflictWhole(ours, base, theirs []byte, l merge.Labels) []byte {
-	return []byte(merge.Three(string(base), string(ours), string(theirs), l).Text)
 }
 
 func mergeModule(path string, base, user, next []byte) ([]byte, error) {
