@@ -3,23 +3,30 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
 
+	"github.com/open-control-plane/spgen/internal/abort"
 	"github.com/open-control-plane/spgen/internal/cli"
 )
 
 func main() {
-	// The first interrupt stops spgen before it writes anything; handling
-	// then returns to the default, so a second one ends it at once (the
-	// journal keeps the project whole either way).
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// The first interrupt stops spgen before it writes anything: subprocesses
+	// are stopped and staged work removed as the command unwinds. A second
+	// one ends spgen at once, after removing staging directories; the
+	// journal keeps the project whole either way.
+	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
-		<-ctx.Done()
-		stop()
+		<-signals
+		cancel()
+		<-signals
+		abort.Run()
+		fmt.Fprintln(os.Stderr, "spgen: stopped at once; the next spgen command completes or discards any unfinished change")
+		os.Exit(cli.ExitInterrupted)
 	}()
-	code := cli.Execute(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
+	os.Exit(cli.Execute(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }

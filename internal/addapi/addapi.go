@@ -16,6 +16,7 @@ import (
 	"github.com/open-control-plane/spgen/internal/scaffold"
 	"github.com/open-control-plane/spgen/internal/spec"
 	"github.com/open-control-plane/spgen/internal/verify"
+	"github.com/open-control-plane/spgen/internal/warmup"
 	"github.com/open-control-plane/spgen/internal/workspace"
 )
 
@@ -86,8 +87,11 @@ func Run(ctx context.Context, w *workspace.Workspace, k spec.Kind, o Options) ([
 	if err := st.Apply(newFiles); err != nil {
 		return nil, err
 	}
+	if err := warmup.Ensure(ctx, st.Dir, o.Progress); err != nil {
+		return nil, err
+	}
 	done = o.Progress.Step("generating deepcopy, CRDs, permissions and wiring")
-	arts, err := regenerate.Artifacts(st.Dir, &p)
+	arts, err := regenerate.Artifacts(ctx, st.Dir, &p)
 	done(err)
 	if err != nil {
 		return nil, err
@@ -107,7 +111,7 @@ func Run(ctx context.Context, w *workspace.Workspace, k spec.Kind, o Options) ([
 			return nil, err
 		}
 		done := o.Progress.Step("type-checking the project")
-		err := verify.Module(st.Dir)
+		err := verify.Module(ctx, st.Dir)
 		done(err)
 		if err != nil {
 			return nil, err

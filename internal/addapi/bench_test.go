@@ -26,10 +26,11 @@ func BenchmarkAddAPI(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.StartTimer()
-		w, err := workspace.Open(dir)
+		w, err := workspace.Open(dir, workspace.OpenOptions{})
 		if err != nil {
 			b.Fatal(err)
 		}
+		defer w.Close()
 		if _, err := addapi.Run(context.Background(), w, spec.Kind{Kind: "Schedule", Version: spec.DefaultVersion}, addapi.Options{}); err != nil {
 			b.Fatal(err)
 		}

@@ -45,6 +45,7 @@ project type-checks with the new kind.`,
 			if err != nil {
 				return err
 			}
+			defer w.Close()
 			o.Out = cmd.OutOrStdout()
 			o.Progress = rep
 			rep.Printf("spgen: adding %s %s to %s\n", kind, version, w.Project.Module)

@@ -41,6 +41,7 @@ exits 1 when there are any, 0 when everything is current.`,
 			if err != nil {
 				return err
 			}
+			defer w.Close()
 			o.Out = cmd.OutOrStdout()
 			o.Progress = rep
 			changes, err := regenerate.Run(cmd.Context(), w, o)

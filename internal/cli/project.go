@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -25,7 +26,13 @@ func openProject(cmd *cobra.Command, dir string, rep *progress.Reporter) (*works
 		}
 		dir = found
 	}
-	w, err := workspace.Open(dir)
+	w, err := workspace.Open(dir, workspace.OpenOptions{
+		Command: cmd.CommandPath() + " (started " + time.Now().Format(time.TimeOnly) + ")",
+		Wait:    LockWait,
+		Waiting: func(holder string) {
+			rep.Printf("spgen: waiting up to %s for another spgen command on this project to finish (%s)\n", LockWait, holder)
+		},
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -34,6 +41,10 @@ func openProject(cmd *cobra.Command, dir string, rep *progress.Reporter) (*works
 	}
 	return w, nil
 }
+
+// LockWait is how long a command waits for another spgen command working on
+// the same project before it gives up.
+var LockWait = workspace.DefaultWait
 
 func findProject() (string, error) {
 	wd, err := os.Getwd()

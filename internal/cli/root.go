@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"runtime/debug"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -16,9 +17,10 @@ import (
 
 // Exit codes.
 const (
-	ExitOK    = 0
-	ExitError = 1 // the work failed: generation, type errors, I/O
-	ExitUsage = 2 // bad input: nothing was written
+	ExitOK          = 0
+	ExitError       = 1   // the work failed: generation, type errors, I/O, another command holding the project
+	ExitUsage       = 2   // bad input: nothing was written
+	ExitInterrupted = 130 // stopped by an interrupt before writing (128 + SIGINT, as shells report it)
 )
 
 // Version is spgen's version, set at link time for releases; otherwise it
@@ -50,7 +52,8 @@ func NewRoot(stdout, stderr io.Writer) *cobra.Command {
 request on the onboarding cluster into a domain service in the user's managed
 control plane.
 
-Exit codes: 0 success, 1 the work failed, 2 invalid input (nothing written).`,
+Exit codes: 0 success, 1 the work failed, 2 invalid input (nothing written),
+130 interrupted (nothing written).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
@@ -58,7 +61,29 @@ Exit codes: 0 success, 1 the work failed, 2 invalid input (nothing written).`,
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newInitCommand(), newAddAPICommand(), newGenerateCommand(), newUpgradeCommand(), newVersionCommand())
+	root.InitDefaultCompletionCmd()
+	strictCompletion(root)
 	return root
+}
+
+// strictCompletion makes `spgen completion <unknown shell>` a usage error:
+// cobra's completion command would print its help and succeed.
+func strictCompletion(root *cobra.Command) {
+	for _, c := range root.Commands() {
+		if c.Name() != "completion" {
+			continue
+		}
+		var shells []string
+		for _, sub := range c.Commands() {
+			shells = append(shells, sub.Name())
+		}
+		c.RunE = func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usageError{fmt.Errorf("unknown shell %q for %s (known: %s)", args[0], cmd.CommandPath(), strings.Join(shells, ", "))}
+			}
+			return cmd.Help()
+		}
+	}
 }
 
 // Execute runs spgen with args and returns the exit code.
@@ -66,16 +91,32 @@ func Execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root := NewRoot(stdout, stderr)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
-	if err == nil {
+	switch {
+	case err == nil:
 		return ExitOK
+	case ctx.Err() != nil:
+		fmt.Fprintln(stderr, "spgen: interrupted; nothing was written")
+		return ExitInterrupted
 	}
 	fmt.Fprintln(stderr, "spgen:", err)
 	var input *spec.InputError
 	var usage usageError
-	if errors.As(err, &input) || errors.As(err, &usage) {
+	if errors.As(err, &input) || errors.As(err, &usage) || isArgsError(err) {
 		return ExitUsage
 	}
 	return ExitError
+}
+
+// isArgsError recognises cobra's own reports of unknown commands and bad
+// positional arguments, which it returns as plain errors.
+func isArgsError(err error) bool {
+	msg := err.Error()
+	for _, prefix := range []string{"unknown command ", "accepts ", "requires at least ", "requires at most ", "invalid argument "} {
+		if strings.HasPrefix(msg, prefix) {
+			return true
+		}
+	}
+	return false
 }
 
 func newVersionCommand() *cobra.Command {

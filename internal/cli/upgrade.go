@@ -47,6 +47,7 @@ discarded by the next spgen command.`,
 			if err != nil {
 				return err
 			}
+			defer w.Close()
 			o.Out = cmd.OutOrStdout()
 			o.Progress = rep
 			o.SpgenVersion = version()

@@ -5,6 +5,7 @@ package codegen
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"path"
@@ -73,7 +74,7 @@ func (c *capture) Open(pkg *loader.Package, itemPath string) (io.WriteCloser, er
 // controller package are loaded by two runs at once: the controller's
 // dependency graph is three times the API's, and its markers are all RBAC
 // needs from it.
-func controllerTools(dir, module string, versions []string) (map[string][]byte, error) {
+func controllerTools(ctx context.Context, dir, module string, versions []string) (map[string][]byte, error) {
 	absDir, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, err
@@ -110,7 +111,7 @@ func controllerTools(dir, module string, versions []string) (map[string][]byte, 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			rt, err := r.gens.ForRootsWithConfig(&packages.Config{Dir: absDir}, r.roots...)
+			rt, err := r.gens.ForRootsWithConfig(&packages.Config{Context: ctx, Dir: absDir}, r.roots...)
 			if err != nil {
 				msgs[i] = []string{"loading packages: " + err.Error()}
 				return

@@ -1,6 +1,7 @@
 package codegen
 
 import (
+	"context"
 	"path"
 	"strings"
 
@@ -18,8 +19,8 @@ func IsArtifact(p string) bool {
 // Generate produces every generated artifact for the project whose sources
 // are on disk in dir. It writes nothing: the caller gets the artifacts by
 // relative path and decides what to commit.
-func Generate(dir string, p *spec.Project) (map[string][]byte, error) {
-	out, err := controllerTools(dir, p.Module, p.Versions())
+func Generate(ctx context.Context, dir string, p *spec.Project) (map[string][]byte, error) {
+	out, err := controllerTools(ctx, dir, p.Module, p.Versions())
 	if err != nil {
 		return nil, err
 	}

@@ -45,7 +45,7 @@ func BenchmarkGenerate(b *testing.B) {
 	dir := stagedProject(b)
 	p := goldenProject(goldenCases[len(goldenCases)-1].opts)
 	for b.Loop() {
-		if _, err := codegen.Generate(dir, p); err != nil {
+		if _, err := codegen.Generate(context.Background(), dir, p); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -53,11 +53,11 @@ func BenchmarkGenerate(b *testing.B) {
 
 func BenchmarkVerify(b *testing.B) {
 	dir := filepath.Join(goldenRoot, "all")
-	if err := verify.Module(dir); err != nil { // warm the build cache
+	if err := verify.Module(context.Background(), dir); err != nil { // warm the build cache
 		b.Fatal(err)
 	}
 	for b.Loop() {
-		if err := verify.Module(dir); err != nil {
+		if err := verify.Module(context.Background(), dir); err != nil {
 			b.Fatal(err)
 		}
 	}

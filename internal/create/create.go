@@ -16,6 +16,7 @@ import (
 	"github.com/open-control-plane/spgen/internal/scaffold"
 	"github.com/open-control-plane/spgen/internal/spec"
 	"github.com/open-control-plane/spgen/internal/verify"
+	"github.com/open-control-plane/spgen/internal/warmup"
 )
 
 // Options are the inputs of one init run besides the project itself.
@@ -69,7 +70,7 @@ func CheckTarget(dir string, force bool) error {
 
 // Plan renders the project and runs the code generators on a staged copy.
 // The stage is returned so the caller can verify and commit it.
-func Plan(p *spec.Project, o Options) (*scaffold.Tree, *scaffold.Stage, error) {
+func Plan(ctx context.Context, p *spec.Project, o Options) (*scaffold.Tree, *scaffold.Stage, error) {
 	done := o.Progress.Step("rendering templates")
 	tree, err := project.RenderWith(p, o.generation(), o.SpgenVersion)
 	done(err)
@@ -84,8 +85,12 @@ func Plan(p *spec.Project, o Options) (*scaffold.Tree, *scaffold.Stage, error) {
 		stage.Discard()
 		return nil, nil, err
 	}
+	if err := warmup.Ensure(ctx, stage.Dir, o.Progress); err != nil {
+		stage.Discard()
+		return nil, nil, err
+	}
 	done = o.Progress.Step("generating deepcopy, CRDs, permissions and wiring")
-	generated, err := codegen.Generate(stage.Dir, p)
+	generated, err := codegen.Generate(ctx, stage.Dir, p)
 	done(err)
 	if err != nil {
 		stage.Discard()
@@ -106,7 +111,7 @@ func Run(ctx context.Context, p *spec.Project, o Options) (*Result, error) {
 	if err := CheckTarget(o.Dir, o.Force); err != nil {
 		return nil, err
 	}
-	tree, stage, err := Plan(p, o)
+	tree, stage, err := Plan(ctx, p, o)
 	if err != nil {
 		return nil, err
 	}
@@ -126,7 +131,7 @@ func Run(ctx context.Context, p *spec.Project, o Options) (*Result, error) {
 	}
 	if !o.SkipVerify {
 		done := o.Progress.Step("type-checking the project (the first run downloads and compiles dependencies)")
-		err := verify.Module(stage.Dir)
+		err := verify.Module(ctx, stage.Dir)
 		done(err)
 		if err != nil {
 			return nil, err

@@ -61,11 +61,13 @@ func generate(t *testing.T, c goldenCase) string {
 		t.Fatalf("init: %v", err)
 	}
 	for _, k := range c.add {
-		w, err := workspace.Open(dir)
+		w, err := workspace.Open(dir, workspace.OpenOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := addapi.Run(context.Background(), w, k, addapi.Options{SkipVerify: true}); err != nil {
+		_, err = addapi.Run(context.Background(), w, k, addapi.Options{SkipVerify: true})
+		w.Close()
+		if err != nil {
 			t.Fatalf("add-api %s %s: %v", k.Kind, k.Version, err)
 		}
 	}
@@ -114,7 +116,7 @@ func TestGoldenCompiles(t *testing.T) {
 	for _, c := range goldenCases {
 		t.Run(c.name, func(t *testing.T) {
 			dir := filepath.Join(goldenRoot, c.name)
-			if err := verify.Module(dir); err != nil {
+			if err := verify.Module(context.Background(), dir); err != nil {
 				t.Fatal(err)
 			}
 			for _, args := range [][]string{{"build", "./..."}, {"vet", "./..."}} {

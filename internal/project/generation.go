@@ -15,26 +15,47 @@ import (
 // Generation is one released template set and the stack it shipped with.
 // Upgrades re-render a project with the generation recorded in its lock file
 // to know exactly what spgen wrote, so every released generation stays
-// renderable: an earlier one is stored as the templates that differ from the
-// current set (templates/generations/<name>/) plus its output path changes.
+// renderable: an earlier one is stored as the templates that differ from
+// the next one (templates/generations/<name>/), applied over the current
+// set newest first, plus its output path changes. Which files a generation
+// writes is part of the file lists (since, until).
 type Generation struct {
 	Name  string
 	Stack stack.Set
+	// number orders generations; files say from which one on they exist.
+	number int
+	// overlays are the directories under templates/generations/ whose
+	// templates replace the current set's, applied in order.
+	overlays []string
 	// paths overrides output paths by template name.
 	paths map[string]string
 }
 
 // Current is the generation new projects get.
-var Current = Generation{Name: "2", Stack: stack.Current}
+var Current = Generation{Name: "3", Stack: stack.Current, number: 3}
+
+// Generation 2 copied a reconciler's fields in the generated wiring, ran
+// the kind e2e suite with every `go test`, started envtest for every test,
+// and ran a bare `spgen` from the Taskfile and CI of development builds.
+var generation2 = Generation{
+	Name:     "2",
+	Stack:    mustStack("2026.11.1"),
+	number:   2,
+	overlays: []string{"2"},
+}
 
 // Generation 1 kept the sample of a kind at config/samples/<kind>.yaml,
 // requeued a waiting reconcile after a minute, had a shorter --environment
 // help and no .gitignore entry for spgen's working directories.
 var generation1 = Generation{
-	Name:  "1",
-	Stack: mustStack("2026.08.1"),
-	paths: map[string]string{"samples/kind.yaml.tmpl": "config/samples/{{.KindLower}}.yaml"},
+	Name:     "1",
+	Stack:    mustStack("2026.08.1"),
+	number:   1,
+	overlays: []string{"2", "1"},
+	paths:    map[string]string{"samples/kind.yaml.tmpl": "config/samples/{{.KindLower}}.yaml"},
 }
+
+var generations = []Generation{generation1, generation2, Current}
 
 func mustStack(v string) stack.Set {
 	s, ok := stack.Lookup(v)
@@ -46,13 +67,14 @@ func mustStack(v string) stack.Set {
 
 // LookupGeneration returns a released generation by name.
 func LookupGeneration(name string) (Generation, error) {
-	switch name {
-	case Current.Name:
-		return Current, nil
-	case generation1.Name:
-		return generation1, nil
+	var known []string
+	for _, g := range generations {
+		if g.Name == name {
+			return g, nil
+		}
+		known = append(known, g.Name)
 	}
-	return Generation{}, &spec.InputError{Msg: fmt.Sprintf("templates generation %q is unknown to this spgen (known: %s, %s); was the project written by a newer spgen?", name, generation1.Name, Current.Name)}
+	return Generation{}, &spec.InputError{Msg: fmt.Sprintf("templates generation %q is unknown to this spgen (known: %s); was the project written by a newer spgen?", name, strings.Join(known, ", "))}
 }
 
 func (g Generation) outPath(f file) string {
@@ -60,6 +82,11 @@ func (g Generation) outPath(f file) string {
 		return p
 	}
 	return f.out
+}
+
+// writes reports whether g writes f at all.
+func (g Generation) writes(f file) bool {
+	return g.number >= max(f.since, 1) && (f.until == 0 || g.number <= f.until)
 }
 
 var (
@@ -79,9 +106,9 @@ func (g Generation) templates() (*template.Template, error) {
 	if err := parseDir(root, "project"); err != nil {
 		return nil, err
 	}
-	if g.Name != Current.Name {
-		// Redefining a template replaces it: the generation's own files win.
-		if err := parseDir(root, "generations/"+g.Name); err != nil {
+	// Redefining a template replaces it: the older generation's files win.
+	for _, o := range g.overlays {
+		if err := parseDir(root, "generations/"+o); err != nil {
 			return nil, err
 		}
 	}

@@ -6,7 +6,11 @@ package project
 import (
 	"bytes"
 	"fmt"
+	"go/ast"
 	"go/format"
+	"go/parser"
+	"go/token"
+	pathpkg "path"
 	"strings"
 	"text/template"
 
@@ -99,11 +103,15 @@ func NewData(p *spec.Project, k spec.Kind) Data {
 const spgenModule = "github.com/open-control-plane/spgen/cmd/spgen"
 
 // spgenCommand pins a released spgen with `go run`, so a provider's
-// Taskfile and CI need nothing installed; a development build is expected
-// on PATH.
-func spgenCommand(version string) string {
-	if semver.IsValid(version) {
+// Taskfile and CI need nothing installed. A development build has no
+// version to pin: the project runs the latest release (generation 2 and
+// earlier expected a spgen on PATH, which nothing installed).
+func spgenCommand(g Generation, version string) string {
+	switch {
+	case semver.IsValid(version):
 		return "go run " + spgenModule + "@" + version
+	case g.number >= 3:
+		return "go run " + spgenModule + "@latest"
 	}
 	return "spgen"
 }
@@ -123,7 +131,24 @@ type file struct {
 	out   string // output path; a template itself
 	owner scaffold.Owner
 	when  func(Data) bool
+	// since and until are the first and last template generations that
+	// write the file; zero means from the first, or still.
+	since, until int
 }
+
+func scaffolded(tmpl, out string, when func(Data) bool) file {
+	return file{tmpl: tmpl, out: out, owner: scaffold.Scaffolded, when: when}
+}
+
+func generated(tmpl, out string, when func(Data) bool) file {
+	return file{tmpl: tmpl, out: out, owner: scaffold.Generated, when: when}
+}
+
+// from marks a file that generation n added.
+func (f file) from(n int) file { f.since = n; return f }
+
+// upTo marks a file that generation n wrote for the last time.
+func (f file) upTo(n int) file { f.until = n; return f }
 
 func always(Data) bool       { return true }
 func withSample(d Data) bool { return d.Sample }
@@ -131,85 +156,97 @@ func servedOnly(d Data) bool { return d.Version != d.StorageVersion }
 
 // projectFiles are rendered once per project, with the data of its first kind.
 var projectFiles = []file{
-	{"repo/README.md.tmpl", "README.md", scaffold.Scaffolded, always},
-	{"repo/Taskfile.yaml.tmpl", "Taskfile.yaml", scaffold.Scaffolded, always},
-	{"repo/Dockerfile.tmpl", "Dockerfile", scaffold.Scaffolded, always},
-	{"repo/dockerignore.tmpl", ".dockerignore", scaffold.Scaffolded, always},
-	{"repo/gitignore.tmpl", ".gitignore", scaffold.Scaffolded, always},
-	{"repo/golangci.yaml.tmpl", ".golangci.yaml", scaffold.Scaffolded, always},
-	{"repo/CODEOWNERS.tmpl", "CODEOWNERS", scaffold.Scaffolded, always},
-	{"repo/workflows/ci.yaml.tmpl", ".github/workflows/ci.yaml", scaffold.Scaffolded, always},
-	{"repo/workflows/release.yaml.tmpl", ".github/workflows/release.yaml", scaffold.Scaffolded, always},
-	{"hack/boilerplate.go.txt.tmpl", "hack/boilerplate.go.txt", scaffold.Scaffolded, always},
-	{"cmd/main.go.tmpl", "cmd/{{.RepoName}}/main.go", scaffold.Scaffolded, always},
-	{"api/crds.go.tmpl", "api/crds/crds.go", scaffold.Generated, always},
-	{"controller/common.go.tmpl", "internal/controller/common.go", scaffold.Scaffolded, always},
-	{"samples/providerconfig.yaml.tmpl", "config/samples/providerconfig.yaml", scaffold.Scaffolded, always},
-	{"controller/suite_test.go.tmpl", "internal/controller/suite_test.go", scaffold.Scaffolded, always},
-	{"controller/harness_test.go.tmpl", "internal/controller/harness_test.go", scaffold.Scaffolded, always},
-	{"e2e/main_test.go.tmpl", "test/e2e/main_test.go", scaffold.Scaffolded, always},
-	{"e2e/platform_providerconfig.yaml.tmpl", "test/e2e/platform/providerconfig.yaml", scaffold.Scaffolded, always},
+	scaffolded("repo/README.md.tmpl", "README.md", always),
+	scaffolded("repo/Taskfile.yaml.tmpl", "Taskfile.yaml", always),
+	scaffolded("repo/Dockerfile.tmpl", "Dockerfile", always),
+	scaffolded("repo/dockerignore.tmpl", ".dockerignore", always),
+	scaffolded("repo/gitignore.tmpl", ".gitignore", always),
+	scaffolded("repo/golangci.yaml.tmpl", ".golangci.yaml", always),
+	scaffolded("repo/CODEOWNERS.tmpl", "CODEOWNERS", always),
+	scaffolded("repo/workflows/ci.yaml.tmpl", ".github/workflows/ci.yaml", always),
+	scaffolded("repo/workflows/release.yaml.tmpl", ".github/workflows/release.yaml", always),
+	scaffolded("hack/boilerplate.go.txt.tmpl", "hack/boilerplate.go.txt", always),
+	scaffolded("cmd/main.go.tmpl", "cmd/{{.RepoName}}/main.go", always),
+	generated("api/crds.go.tmpl", "api/crds/crds.go", always),
+	scaffolded("controller/common.go.tmpl", "internal/controller/common.go", always),
+	scaffolded("samples/providerconfig.yaml.tmpl", "config/samples/providerconfig.yaml", always),
+	scaffolded("controller/suite_test.go.tmpl", "internal/controller/suite_test.go", always),
+	scaffolded("controller/harness_test.go.tmpl", "internal/controller/harness_test.go", always),
+	scaffolded("e2e/main_test.go.tmpl", "test/e2e/main_test.go", always),
+	scaffolded("e2e/platform_providerconfig.yaml.tmpl", "test/e2e/platform/providerconfig.yaml", always),
 }
 
 // versionFiles are rendered once per API version.
 var versionFiles = []file{
-	{"api/groupversion_info.go.tmpl", "api/{{.Version}}/groupversion_info.go", scaffold.Scaffolded, always},
-	{"api/common_types.go.tmpl", "api/{{.Version}}/common_types.go", scaffold.Scaffolded, always},
-	{"api/providerconfig_types.go.tmpl", "api/{{.Version}}/providerconfig_types.go", scaffold.Scaffolded, always},
+	scaffolded("api/groupversion_info.go.tmpl", "api/{{.Version}}/groupversion_info.go", always),
+	scaffolded("api/common_types.go.tmpl", "api/{{.Version}}/common_types.go", always),
+	scaffolded("api/providerconfig_types.go.tmpl", "api/{{.Version}}/providerconfig_types.go", always),
 }
 
 // typeFiles are rendered once per version of a kind.
 var typeFiles = []file{
-	{"api/types.go.tmpl", "api/{{.Version}}/{{.KindLower}}_types.go", scaffold.Scaffolded, always},
-	{"samples/kind.yaml.tmpl", "config/samples/{{.Version}}_{{.KindLower}}.yaml", scaffold.Scaffolded, always},
-	{"controller/version_test.go.tmpl", "internal/controller/{{.KindLower}}_{{.Version}}_test.go", scaffold.Scaffolded, servedOnly},
+	scaffolded("api/types.go.tmpl", "api/{{.Version}}/{{.KindLower}}_types.go", always),
+	scaffolded("samples/kind.yaml.tmpl", "config/samples/{{.Version}}_{{.KindLower}}.yaml", always),
+	scaffolded("controller/version_test.go.tmpl", "internal/controller/{{.KindLower}}_{{.Version}}_test.go", servedOnly),
 }
 
 // reconcilerFiles are rendered once per kind, for its storage version.
 var reconcilerFiles = []file{
-	{"controller/controller.go.tmpl", "internal/controller/{{.KindLower}}_controller.go", scaffold.Scaffolded, always},
-	{"controller/controller_test.go.tmpl", "internal/controller/{{.KindLower}}_controller_test.go", scaffold.Scaffolded, always},
-	{"controller/domain.go.tmpl", "internal/controller/{{.KindLower}}_domain.go", scaffold.Scaffolded, withSample},
-	{"e2e/provider_test.go.tmpl", "test/e2e/{{.KindLower}}_test.go", scaffold.Scaffolded, always},
-	{"e2e/onboarding_kind.yaml.tmpl", "test/e2e/onboarding/{{.KindLower}}.yaml", scaffold.Scaffolded, always},
+	scaffolded("controller/controller.go.tmpl", "internal/controller/{{.KindLower}}_controller.go", always),
+	scaffolded("controller/controller_test.go.tmpl", "internal/controller/{{.KindLower}}_controller_test.go", always),
+	scaffolded("controller/domain.go.tmpl", "internal/controller/{{.KindLower}}_domain.go", withSample),
+	scaffolded("e2e/provider_test.go.tmpl", "test/e2e/{{.KindLower}}_test.go", always),
+	scaffolded("e2e/onboarding_kind.yaml.tmpl", "test/e2e/onboarding/{{.KindLower}}.yaml", always),
 }
 
 // Render plans every scaffolded file of p, plus go.mod, go.sum and spgen.yaml.
 // Generated code (deepcopy, CRDs, wiring) is added later by codegen.
 func Render(p *spec.Project) (*scaffold.Tree, error) { return RenderWith(p, Current, "") }
 
+// Check reports kinds whose files or declarations would collide with the
+// scaffold's or another kind's, as bad input.
+func Check(p *spec.Project) error {
+	_, err := Render(p)
+	return err
+}
+
 // RenderWith renders p with the templates and stack of generation g, as
 // spgen version spgenVersion writes it (the version pins spgen in the
-// project's Taskfile and CI).
+// project's Taskfile and CI). A kind whose files or declarations would
+// collide with the scaffold's own, or with another kind's, is bad input.
 func RenderWith(p *spec.Project, g Generation, spgenVersion string) (*scaffold.Tree, error) {
 	set, err := g.templates()
 	if err != nil {
 		return nil, err
 	}
-	t := scaffold.NewTree()
+	r := &renderer{tree: scaffold.NewTree(), gen: g, set: set, origin: map[string]int{}}
 	first := NewData(p, p.Kinds[0])
-	first.Spgen = spgenCommand(spgenVersion)
-	if err := renderAll(t, g, set, projectFiles, first); err != nil {
+	first.Spgen = spgenCommand(g, spgenVersion)
+	if err := r.renderAll(projectFiles, first, -1); err != nil {
 		return nil, err
 	}
 	seenVersion := map[string]bool{}
-	for _, k := range p.Kinds {
+	for i, k := range p.Kinds {
 		d := NewData(p, k)
 		if !seenVersion[k.Version] {
 			seenVersion[k.Version] = true
-			if err := renderAll(t, g, set, versionFiles, d); err != nil {
+			if err := r.renderAll(versionFiles, d, -1); err != nil {
 				return nil, err
 			}
 		}
-		if err := renderAll(t, g, set, typeFiles, d); err != nil {
+		if err := r.renderAll(typeFiles, d, i); err != nil {
 			return nil, err
 		}
 		if p.IsStorage(k) {
-			if err := renderAll(t, g, set, reconcilerFiles, d); err != nil {
+			if err := r.renderAll(reconcilerFiles, d, i); err != nil {
 				return nil, err
 			}
 		}
 	}
+	if err := r.checkDeclarations(p); err != nil {
+		return nil, err
+	}
+	t := r.tree
 	t.Add("go.mod", g.Stack.GoMod(p.Module), scaffold.Scaffolded)
 	t.Add("go.sum", g.Stack.GoSum(), scaffold.Scaffolded)
 	specFile, err := p.Marshal()
@@ -220,16 +257,29 @@ func RenderWith(p *spec.Project, g Generation, spgenVersion string) (*scaffold.T
 	return t, nil
 }
 
-func renderAll(t *scaffold.Tree, g Generation, set *template.Template, files []file, d Data) error {
+// renderer renders templates into a tree and remembers which kind each
+// file was rendered for (-1: the project or an API version).
+type renderer struct {
+	tree   *scaffold.Tree
+	gen    Generation
+	set    *template.Template
+	origin map[string]int
+}
+
+func (r *renderer) renderAll(files []file, d Data, kind int) error {
 	for _, f := range files {
-		if !f.when(d) {
+		if !r.gen.writes(f) || !f.when(d) {
 			continue
 		}
-		out, err := execute(template.Must(template.New("path").Option("missingkey=error").Parse(g.outPath(f))), d)
+		out, err := execute(template.Must(template.New("path").Option("missingkey=error").Parse(r.gen.outPath(f))), d)
 		if err != nil {
 			return fmt.Errorf("path of %s: %w", f.tmpl, err)
 		}
-		tmpl := set.Lookup(f.tmpl)
+		path := string(out)
+		if prev, ok := r.origin[path]; ok {
+			return spec.KindError(max(kind, prev), d.Kind, fmt.Sprintf("its file %s would replace one the scaffold already writes there; choose another kind name", path))
+		}
+		tmpl := r.set.Lookup(f.tmpl)
 		if tmpl == nil {
 			return fmt.Errorf("template %s not found", f.tmpl)
 		}
@@ -237,16 +287,103 @@ func renderAll(t *scaffold.Tree, g Generation, set *template.Template, files []f
 		if err != nil {
 			return err
 		}
-		if strings.HasSuffix(string(out), ".go") {
+		if strings.HasSuffix(path, ".go") {
 			// Conditional template sections leave layout gofmt would change;
 			// formatting here guarantees gofmt-clean output.
 			if body, err = format.Source(body); err != nil {
 				return fmt.Errorf("template %s produced invalid Go: %w", f.tmpl, err)
 			}
 		}
-		t.Add(string(out), body, f.owner)
+		r.tree.Add(path, body, f.owner)
+		r.origin[path] = kind
 	}
 	return nil
+}
+
+// checkDeclarations finds identifiers two rendered files of one package
+// both declare: a kind named after something the scaffold declares (or
+// after another kind's derived names) would not compile.
+func (r *renderer) checkDeclarations(p *spec.Project) error {
+	type decl struct {
+		path string
+		kind int
+	}
+	seen := map[string]decl{} // package + identifier -> first declaration
+	fset := token.NewFileSet()
+	for _, path := range r.tree.Paths() {
+		if !strings.HasSuffix(path, ".go") {
+			continue
+		}
+		f, _ := r.tree.Get(path)
+		file, err := parser.ParseFile(fset, path, f.Content, parser.SkipObjectResolution)
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		pkg := pathpkg.Dir(path) + " " + file.Name.Name
+		for _, name := range topLevel(file) {
+			key := pkg + " " + name
+			here := decl{path, r.origin[path]}
+			prev, ok := seen[key]
+			if !ok {
+				seen[key] = here
+				continue
+			}
+			blame := max(here.kind, prev.kind)
+			if blame < 0 {
+				return fmt.Errorf("templates declare %s in both %s and %s", name, prev.path, path)
+			}
+			return spec.KindError(blame, p.Kinds[blame].Kind, fmt.Sprintf("would declare %s in %s, which %s already declares; choose another kind name", name, path, prev.path))
+		}
+	}
+	return nil
+}
+
+// topLevel lists the package-level names a file declares; methods are
+// named after their receiver type.
+func topLevel(f *ast.File) []string {
+	var out []string
+	for _, d := range f.Decls {
+		switch d := d.(type) {
+		case *ast.FuncDecl:
+			if d.Recv == nil {
+				if d.Name.Name != "init" && d.Name.Name != "_" {
+					out = append(out, d.Name.Name)
+				}
+				continue
+			}
+			if len(d.Recv.List) == 1 {
+				out = append(out, receiverName(d.Recv.List[0].Type)+"."+d.Name.Name)
+			}
+		case *ast.GenDecl:
+			for _, spec := range d.Specs {
+				switch s := spec.(type) {
+				case *ast.TypeSpec:
+					out = append(out, s.Name.Name)
+				case *ast.ValueSpec:
+					for _, n := range s.Names {
+						if n.Name != "_" {
+							out = append(out, n.Name)
+						}
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+func receiverName(e ast.Expr) string {
+	switch t := e.(type) {
+	case *ast.StarExpr:
+		return receiverName(t.X)
+	case *ast.IndexExpr:
+		return receiverName(t.X)
+	case *ast.IndexListExpr:
+		return receiverName(t.X)
+	case *ast.Ident:
+		return t.Name
+	}
+	return "?"
 }
 
 func execute(t *template.Template, d Data) ([]byte, error) {

@@ -33,11 +33,12 @@ func BenchmarkGenerateCurrent(b *testing.B) {
 		b.Run(fmt.Sprintf("kinds=%d", n), func(b *testing.B) {
 			dir := project(b, n)
 			for b.Loop() {
-				w, err := workspace.Open(dir)
+				w, err := workspace.Open(dir, workspace.OpenOptions{})
 				if err != nil {
 					b.Fatal(err)
 				}
 				changes, err := regenerate.Run(context.Background(), w, regenerate.Options{})
+				w.Close()
 				if err != nil || len(changes) != 0 {
 					b.Fatalf("changes %d, err %v", len(changes), err)
 				}
@@ -71,11 +72,12 @@ func BenchmarkGenerateAfterEdit(b *testing.B) {
 				if err := os.WriteFile(types, content, 0o644); err != nil {
 					b.Fatal(err)
 				}
-				w, err := workspace.Open(dir)
+				w, err := workspace.Open(dir, workspace.OpenOptions{})
 				if err != nil {
 					b.Fatal(err)
 				}
 				changes, err := regenerate.Run(context.Background(), w, regenerate.Options{})
+				w.Close()
 				if err != nil || len(changes) == 0 {
 					b.Fatalf("changes %d, err %v", len(changes), err)
 				}

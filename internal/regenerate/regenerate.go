@@ -16,13 +16,14 @@ import (
 	"github.com/open-control-plane/spgen/internal/scaffold"
 	"github.com/open-control-plane/spgen/internal/spec"
 	"github.com/open-control-plane/spgen/internal/verify"
+	"github.com/open-control-plane/spgen/internal/warmup"
 	"github.com/open-control-plane/spgen/internal/workspace"
 )
 
 // Artifacts computes every generated file of project p from the sources in
 // dir, by project-relative path.
-func Artifacts(dir string, p *spec.Project) (map[string][]byte, error) {
-	out, err := codegen.Generate(dir, p)
+func Artifacts(ctx context.Context, dir string, p *spec.Project) (map[string][]byte, error) {
+	out, err := codegen.Generate(ctx, dir, p)
 	if err != nil {
 		return nil, err
 	}
@@ -81,8 +82,11 @@ func (e *DriftError) Error() string {
 // Run regenerates the project in w and returns what changed (or, with
 // Check or DryRun, would change).
 func Run(ctx context.Context, w *workspace.Workspace, o Options) ([]workspace.Change, error) {
+	if err := warmup.Ensure(ctx, w.Dir, o.Progress); err != nil {
+		return nil, err
+	}
 	done := o.Progress.Step("generating deepcopy, CRDs, permissions and wiring")
-	arts, err := Artifacts(w.Dir, w.Project)
+	arts, err := Artifacts(ctx, w.Dir, w.Project)
 	done(err)
 	if err != nil {
 		return nil, err
@@ -107,7 +111,7 @@ func Run(ctx context.Context, w *workspace.Workspace, o Options) ([]workspace.Ch
 	}
 	if len(changes) > 0 && !o.SkipVerify {
 		done := o.Progress.Step("type-checking the project with the new generated code")
-		err := typeCheck(w, changes)
+		err := typeCheck(ctx, w, changes)
 		done(err)
 		if err != nil {
 			return nil, err
@@ -127,7 +131,7 @@ func Run(ctx context.Context, w *workspace.Workspace, o Options) ([]workspace.Ch
 // changes (the wiring); deepcopy code only follows the types, and code of
 // the user's that a types edit breaks is theirs to fix after generating, as
 // with any generator.
-func typeCheck(w *workspace.Workspace, changes []workspace.Change) error {
+func typeCheck(ctx context.Context, w *workspace.Workspace, changes []workspace.Change) error {
 	overlay := map[string][]byte{}
 	var apis []string
 	inAPI := map[string]bool{}
@@ -138,18 +142,18 @@ func typeCheck(w *workspace.Workspace, changes []workspace.Change) error {
 	whole := false
 	for _, c := range changes {
 		if c.New == nil {
-			return typeCheckStaged(w, changes)
+			return typeCheckStaged(ctx, w, changes)
 		}
 		overlay[c.Path] = c.New
 		whole = whole || (strings.HasSuffix(c.Path, ".go") && !inAPI[path.Dir(c.Path)])
 	}
 	if whole {
-		return verify.ModuleWith(w.Dir, overlay)
+		return verify.ModuleWith(ctx, w.Dir, overlay)
 	}
-	return verify.Packages(w.Dir, overlay, apis...)
+	return verify.Packages(ctx, w.Dir, overlay, apis...)
 }
 
-func typeCheckStaged(w *workspace.Workspace, changes []workspace.Change) error {
+func typeCheckStaged(ctx context.Context, w *workspace.Workspace, changes []workspace.Change) error {
 	st, err := w.Stage()
 	if err != nil {
 		return err
@@ -158,5 +162,5 @@ func typeCheckStaged(w *workspace.Workspace, changes []workspace.Change) error {
 	if err := st.Apply(changes); err != nil {
 		return err
 	}
-	return verify.Module(st.Dir)
+	return verify.Module(ctx, st.Dir)
 }

@@ -1,12 +1,20 @@
 package scaffold
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/open-control-plane/spgen/internal/abort"
+	"github.com/open-control-plane/spgen/internal/projectfs"
 )
 
 // Stage is a directory holding a complete copy of the future target tree.
@@ -15,10 +23,15 @@ import (
 type Stage struct {
 	Dir    string
 	target string
+
+	fs       *projectfs.Dir
+	withdraw func()
 }
 
 // NewStage creates an empty staging directory for target. With temp it lives
-// in the system temp directory instead (for runs that never commit).
+// in the system temp directory instead (for runs that never commit). The
+// directory gets the permissions the user's umask gives new directories:
+// it becomes the project.
 func NewStage(target string, temp bool) (*Stage, error) {
 	abs, err := filepath.Abs(target)
 	if err != nil {
@@ -26,15 +39,50 @@ func NewStage(target string, temp bool) (*Stage, error) {
 	}
 	parent := filepath.Dir(abs)
 	if temp {
-		parent = ""
-	} else if err := os.MkdirAll(parent, 0o755); err != nil {
+		parent = os.TempDir()
+	} else if err := os.MkdirAll(parent, 0o777); err != nil {
 		return nil, fmt.Errorf("creating %s: %w", parent, err)
 	}
-	dir, err := os.MkdirTemp(parent, "."+filepath.Base(abs)+".spgen-")
-	if err != nil {
+	prefix := "." + filepath.Base(abs) + ".spgen-"
+	removeStale(parent, prefix)
+	random := make([]byte, 4)
+	if _, err := rand.Read(random); err != nil {
+		return nil, err
+	}
+	dir := filepath.Join(parent, prefix+strconv.Itoa(os.Getpid())+"-"+hex.EncodeToString(random))
+	if err := os.Mkdir(dir, 0o777); err != nil {
 		return nil, fmt.Errorf("creating staging directory: %w", err)
 	}
-	return &Stage{Dir: dir, target: abs}, nil
+	s := &Stage{Dir: dir, target: abs}
+	s.withdraw = abort.Register(func() { _ = os.RemoveAll(dir) })
+	if s.fs, err = projectfs.Open(dir); err != nil {
+		s.Discard()
+		return nil, err
+	}
+	return s, nil
+}
+
+// removeStale removes stages of runs that were killed: their names carry
+// the process ID of the run, which no longer exists.
+func removeStale(parent, prefix string) {
+	entries, _ := os.ReadDir(parent)
+	for _, e := range entries {
+		rest, ok := strings.CutPrefix(e.Name(), prefix)
+		if !ok || !e.IsDir() {
+			continue
+		}
+		pidText, _, _ := strings.Cut(rest, "-")
+		pid, err := strconv.Atoi(pidText)
+		if err != nil || pid <= 0 || alive(pid) {
+			continue
+		}
+		_ = os.RemoveAll(filepath.Join(parent, e.Name()))
+	}
+}
+
+func alive(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
 }
 
 // Write writes every file of t into the stage.
@@ -49,17 +97,23 @@ func (s *Stage) Write(t *Tree) error {
 
 // WriteFile writes one file into the stage.
 func (s *Stage) WriteFile(rel string, content []byte) error {
-	full := filepath.Join(s.Dir, filepath.FromSlash(rel))
-	if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-		return err
+	if rel == LockPath {
+		return s.fs.WriteState(rel, content)
 	}
-	return os.WriteFile(full, content, 0o644)
+	return s.fs.WriteFile(rel, content)
 }
 
 // Discard removes the stage. It is safe to call after Commit.
 func (s *Stage) Discard() {
+	if s.fs != nil {
+		s.fs.Close()
+		s.fs = nil
+	}
 	if s.Dir != "" {
 		_ = os.RemoveAll(s.Dir)
+	}
+	if s.withdraw != nil {
+		s.withdraw()
 	}
 }
 
@@ -72,6 +126,8 @@ func (s *Stage) Commit() error {
 	info, err := os.Stat(s.target)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
+		s.fs.Close()
+		s.fs = nil
 		if err := os.Rename(s.Dir, s.target); err != nil {
 			return fmt.Errorf("moving project into place: %w", err)
 		}

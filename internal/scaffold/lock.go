@@ -2,9 +2,13 @@ package scaffold
 
 import (
 	"fmt"
+	"regexp"
 	"sort"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/open-control-plane/spgen/internal/projectfs"
+	"github.com/open-control-plane/spgen/internal/spec"
 )
 
 // LockPath is where the record of written files lives in a project.
@@ -49,11 +53,60 @@ func (l *Lock) Marshal() ([]byte, error) {
 	return append([]byte("# Written by spgen: what it wrote and who owns each file. Do not edit.\n"), body...), nil
 }
 
-// ParseLock reads a lock file.
+// Limits of a lock file, far above any real project's.
+const (
+	MaxLockSize    = 8 << 20
+	MaxLockEntries = 20000
+)
+
+var hashRE = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
+
+// ParseLock reads and checks a lock file. Everything in it is checked
+// before spgen relies on it: an empty, truncated or tampered lock is an
+// error, never a fresh start, and no entry may name a path outside the
+// project, in .git or in spgen's own state.
 func ParseLock(data []byte) (*Lock, error) {
+	bad := func(format string, args ...any) error {
+		return &spec.InputError{File: LockPath, Msg: fmt.Sprintf(format, args...)}
+	}
+	const restore = "; restore it from version control (spgen records there what it wrote, to tell your edits apart)"
+	if len(data) == 0 {
+		return nil, bad("is empty" + restore)
+	}
+	if len(data) > MaxLockSize {
+		return nil, bad("is %d bytes; at most %d are accepted", len(data), MaxLockSize)
+	}
 	var l Lock
 	if err := yaml.UnmarshalStrict(data, &l); err != nil {
-		return nil, fmt.Errorf("%s: %w", LockPath, err)
+		return nil, bad("is not a valid lock file: %v%s", err, restore)
+	}
+	// templates sorts last in the file: a lock cut short loses it.
+	for field, v := range map[string]string{"templates": l.Templates, "stack": l.Stack, "spgenVersion": l.SpgenVersion} {
+		if v == "" {
+			return nil, bad("has no %s: it is incomplete or truncated%s", field, restore)
+		}
+	}
+	if len(l.Files) > MaxLockEntries {
+		return nil, bad("records %d files; at most %d are accepted", len(l.Files), MaxLockEntries)
+	}
+	seen := map[string]bool{}
+	for _, e := range l.Files {
+		if err := projectfs.Check(e.Path); err != nil {
+			return nil, bad("entry %v", err)
+		}
+		if seen[e.Path] {
+			return nil, bad("records %q twice", e.Path)
+		}
+		seen[e.Path] = true
+		if e.Owner != Generated && e.Owner != Scaffolded {
+			return nil, bad("entry %q: owner %q is neither %s nor %s", e.Path, e.Owner, Generated, Scaffolded)
+		}
+		if !hashRE.MatchString(e.Hash) {
+			return nil, bad("entry %q: hash %q is not sha256:<64 hex digits>", e.Path, e.Hash)
+		}
+	}
+	if !seen[spec.FileName] {
+		return nil, bad("does not record %s: it is incomplete or truncated%s", spec.FileName, restore)
 	}
 	return &l, nil
 }

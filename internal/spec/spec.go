@@ -4,8 +4,6 @@ package spec
 
 import (
 	"bytes"
-	"fmt"
-	"os"
 	"path"
 	"strings"
 
@@ -128,7 +126,7 @@ func (p *Project) AddKind(k Kind) error {
 	}
 	for _, e := range p.Kinds {
 		if e == k {
-			return &InputError{Flag: "--kind", Value: k.Kind, Msg: "already exists in version " + k.Version + " (see " + FileName + "); use --version to add another version"}
+			return flagError("--kind", k.Kind, "already exists in version "+k.Version+" (see "+FileName+"); use --version to add another version")
 		}
 	}
 	p.Kinds = append(p.Kinds, k)
@@ -145,7 +143,9 @@ func (k Kind) Lower() string { return strings.ToLower(k.Kind) }
 // Plural is the resource name controller-gen derives for the kind.
 // It must match controller-gen exactly, or the CRD file names and the
 // permissions the provider requests would disagree with the CRD.
-func (k Kind) Plural() string { return strings.ToLower(flect.Pluralize(k.Kind)) }
+func (k Kind) Plural() string { return strings.ToLower(flectPlural(k.Kind)) }
+
+func flectPlural(s string) string { return flect.Pluralize(s) }
 
 // Marshal renders the project file deterministically with a short header.
 func (p *Project) Marshal() ([]byte, error) {
@@ -158,24 +158,4 @@ func (p *Project) Marshal() ([]byte, error) {
 	b.WriteString("# this file; edit it only through spgen commands.\n")
 	b.Write(body)
 	return b.Bytes(), nil
-}
-
-// Load reads and validates spgen.yaml from dir. Unknown fields are errors so
-// that a typo never silently changes what is generated.
-func Load(dir string) (*Project, error) {
-	data, err := os.ReadFile(path.Join(dir, FileName))
-	if err != nil {
-		if os.IsNotExist(err) {
-			return nil, &InputError{Msg: fmt.Sprintf("%s not found in %s: not a spgen project (run spgen init first)", FileName, dir)}
-		}
-		return nil, err
-	}
-	var p Project
-	if err := yaml.UnmarshalStrict(data, &p); err != nil {
-		return nil, &InputError{Msg: fmt.Sprintf("%s: %v", FileName, err)}
-	}
-	if err := p.Validate(); err != nil {
-		return nil, err
-	}
-	return &p, nil
 }

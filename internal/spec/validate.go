@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"go/token"
 	"regexp"
+	"strconv"
 	"strings"
 	"unicode"
 
@@ -11,20 +12,57 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 )
 
-// InputError is a problem with what the user asked for. The CLI maps it to
-// exit code 2; it is always detected before anything is rendered or written.
+// InputError is a problem with what the user asked for, in a flag or in a
+// project file. The CLI maps it to exit code 2; it is always detected
+// before anything is rendered or written.
 type InputError struct {
-	Flag  string // the flag or field at fault, e.g. "--kind"
+	Flag  string // the flag at fault, e.g. "--kind"
+	File  string // or the file at fault, e.g. "spgen.yaml"
+	Line  int    // line in File, when known
+	Field string // field in File, e.g. "kinds[1].kind"
 	Value string // the offending value
 	Msg   string // the rule that was broken
+
+	// kind is the index in Project.Kinds the error is about, or -1.
+	kind int
 }
 
 func (e *InputError) Error() string {
-	if e.Flag == "" {
-		return e.Msg
+	switch {
+	case e.File != "":
+		loc := e.File
+		if e.Line > 0 {
+			loc += ":" + strconv.Itoa(e.Line)
+		}
+		switch {
+		case e.Field != "" && e.Value != "":
+			return fmt.Sprintf("%s: %s %q: %s", loc, e.Field, e.Value, e.Msg)
+		case e.Field != "":
+			return fmt.Sprintf("%s: %s: %s", loc, e.Field, e.Msg)
+		}
+		return loc + ": " + e.Msg
+	case e.Flag != "":
+		return fmt.Sprintf("invalid %s %q: %s", e.Flag, e.Value, e.Msg)
 	}
-	return fmt.Sprintf("invalid %s %q: %s", e.Flag, e.Value, e.Msg)
+	return e.Msg
 }
+
+// KindError is bad input about the i-th kind of a project: a flag error
+// on the command line, a located one in spgen.yaml.
+func KindError(i int, kind, msg string) error {
+	return &InputError{Flag: "--kind", Value: kind, Msg: msg, kind: i}
+}
+
+func flagError(flag, value, msg string) *InputError {
+	return &InputError{Flag: flag, Value: value, Msg: msg, kind: -1}
+}
+
+// Limits of a project. They are far above what a provider needs and keep a
+// damaged or hostile spgen.yaml from exhausting the machine.
+const (
+	MaxKinds        = 100
+	MaxSpecFileSize = 256 << 10
+)
 
 // reservedKinds are identifiers the generated api package already declares, or
 // that would collide with the generated code of the provider.
@@ -46,12 +84,12 @@ var versionRE = regexp.MustCompile(`^v[1-9][0-9]*((alpha|beta)[1-9][0-9]*)?$`)
 // ValidateKind checks that kind is an exported UpperCamelCase Go identifier
 // that collides with nothing spgen generates.
 func ValidateKind(kind string) error {
-	bad := func(msg string) error { return &InputError{Flag: "--kind", Value: kind, Msg: msg} }
+	bad := func(msg string) error { return flagError("--kind", kind, msg) }
 	if kind == "" {
 		return bad("must not be empty")
 	}
-	if len(kind) > 63 {
-		return bad("must be at most 63 characters")
+	if len(kind) > validation.DNS1035LabelMaxLength {
+		return bad(fmt.Sprintf("must be at most %d characters", validation.DNS1035LabelMaxLength))
 	}
 	for i, r := range kind {
 		if r > unicode.MaxASCII || !(unicode.IsLetter(r) || unicode.IsDigit(r)) {
@@ -67,28 +105,32 @@ func ValidateKind(kind string) error {
 	if reservedKinds[kind] || strings.HasSuffix(kind, "List") || strings.HasSuffix(kind, "Spec") || strings.HasSuffix(kind, "Status") {
 		return bad("collides with a name the generated code uses (ProviderConfig, ...List, ...Spec, ...Status)")
 	}
+	if strings.EqualFold(kind, "ProviderConfig") {
+		return bad("differs from the ProviderConfig kind only in case; its resource names would be the same")
+	}
+	if strings.EqualFold(kind, "ProviderConfigs") || strings.EqualFold(flectPlural(kind), "providerconfigs") {
+		return bad("its resource name would be providerconfigs, the ProviderConfig's")
+	}
 	return nil
 }
 
 // ValidateGroup checks the short group: one DNS-1123 label.
 func ValidateGroup(group string) error {
 	if group == "" {
-		return &InputError{Flag: "--group", Value: group, Msg: "must not be empty"}
+		return flagError("--group", group, "must not be empty")
 	}
 	if errs := validation.IsDNS1123Label(group); len(errs) > 0 {
-		return &InputError{Flag: "--group", Value: group, Msg: "must be a DNS-1123 label (lower-case letters, digits and '-', at most 63 characters)"}
-	}
-	if len(group)+1+len(GroupSuffix) > 253 {
-		return &InputError{Flag: "--group", Value: group, Msg: "makes the API group longer than 253 characters"}
+		return flagError("--group", group, "must be a DNS-1123 label (lower-case letters, digits and '-', at most 63 characters)")
 	}
 	return nil
 }
 
 // ValidateProviderName checks that the provider name can name Kubernetes
-// objects (the ServiceProvider and its ProviderConfig) and a lease.
+// objects (the ServiceProvider and its ProviderConfig) and every object
+// derived from it.
 func ValidateProviderName(name string) error {
 	if errs := validation.IsDNS1123Label(name); len(errs) > 0 {
-		return &InputError{Flag: "--provider-name", Value: name, Msg: "must be a DNS-1123 label (lower-case letters, digits and '-', at most 63 characters)"}
+		return flagError("--provider-name", name, "must be a DNS-1123 label (lower-case letters, digits and '-', at most 63 characters)")
 	}
 	return nil
 }
@@ -96,13 +138,13 @@ func ValidateProviderName(name string) error {
 // ValidateModule checks the module path with the rules the go command uses.
 func ValidateModule(mod string) error {
 	if mod == "" {
-		return &InputError{Flag: "--module", Value: mod, Msg: "must not be empty"}
+		return flagError("--module", mod, "must not be empty")
 	}
 	if err := module.CheckPath(mod); err != nil {
-		return &InputError{Flag: "--module", Value: mod, Msg: "is not a valid Go module path: " + strings.TrimPrefix(err.Error(), "malformed module path \""+mod+"\": ")}
+		return flagError("--module", mod, "is not a valid Go module path: "+strings.TrimPrefix(err.Error(), "malformed module path \""+mod+"\": "))
 	}
 	if errs := validation.IsDNS1123Label(RepoName(mod)); len(errs) > 0 {
-		return &InputError{Flag: "--module", Value: mod, Msg: "last path element must be a DNS-1123 label (it names the binary and the image)"}
+		return flagError("--module", mod, "last path element must be a DNS-1123 label (it names the binary and the image)")
 	}
 	return nil
 }
@@ -110,12 +152,13 @@ func ValidateModule(mod string) error {
 // ValidateVersion checks an API version such as v1, v1alpha1 or v2beta3.
 func ValidateVersion(v string) error {
 	if !versionRE.MatchString(v) {
-		return &InputError{Flag: "--version", Value: v, Msg: "must look like v<N>, v<N>alpha<M> or v<N>beta<M> (e.g. v1alpha1)"}
+		return flagError("--version", v, "must look like v<N>, v<N>alpha<M> or v<N>beta<M> (e.g. v1alpha1)")
 	}
 	return nil
 }
 
-// Validate checks every field of the project.
+// Validate checks every field of the project, each kind on its own and
+// against the others, and every Kubernetes name derived from them.
 func (p *Project) Validate() error {
 	if err := ValidateModule(p.Module); err != nil {
 		return err
@@ -126,29 +169,97 @@ func (p *Project) Validate() error {
 	if err := ValidateProviderName(p.ProviderName); err != nil {
 		return err
 	}
+	if err := checkDerived(p.ProviderName, providerNames(p), "--provider-name", -1); err != nil {
+		return err
+	}
 	if len(p.Kinds) == 0 {
-		return &InputError{Msg: FileName + ": kinds must list at least one kind"}
+		return &InputError{Field: "kinds", Msg: "must list at least one kind", kind: -1}
+	}
+	if len(p.Kinds) > MaxKinds {
+		return &InputError{Field: "kinds", Msg: fmt.Sprintf("lists %d kinds; at most %d are supported", len(p.Kinds), MaxKinds), kind: -1}
 	}
 	seen := map[string]bool{}
-	lower := map[string]string{}
-	for _, k := range p.Kinds {
+	names := map[string]string{} // resource name (plural or singular) -> kind
+	for i, k := range p.Kinds {
 		if err := ValidateKind(k.Kind); err != nil {
-			return err
+			return atKind(err, i)
 		}
 		if err := ValidateVersion(k.Version); err != nil {
+			return atKind(err, i)
+		}
+		if err := checkDerived(k.Kind, kindNames(p, k), "--kind", i); err != nil {
 			return err
 		}
 		id := k.Version + "/" + k.Kind
 		if seen[id] {
-			return &InputError{Flag: "--kind", Value: k.Kind, Msg: "already exists in version " + k.Version}
+			return &InputError{Flag: "--kind", Value: k.Kind, Msg: "already exists in version " + k.Version, kind: i}
 		}
 		seen[id] = true
-		// File names use the lower-case kind; two kinds differing only in
-		// case would write the same files.
-		if other, ok := lower[k.Lower()]; ok && other != k.Kind {
-			return &InputError{Flag: "--kind", Value: k.Kind, Msg: "differs from the existing kind " + other + " only in case"}
+		// CRDs of one group must not share a plural or singular name, and
+		// file names use the lower-case kind.
+		for _, n := range []string{k.Plural(), k.Lower()} {
+			if other, ok := names[n]; ok && other != k.Kind {
+				return &InputError{Flag: "--kind", Value: k.Kind, kind: i,
+					Msg: fmt.Sprintf("its resource name %q is already used by kind %s (two kinds of one group need distinct plural and lower-case names)", n, other)}
+			}
 		}
-		lower[k.Lower()] = k.Kind
+		names[k.Plural()], names[k.Lower()] = k.Kind, k.Kind
+	}
+	return nil
+}
+
+func atKind(err error, i int) error {
+	if ie, ok := err.(*InputError); ok {
+		ie.kind = i
+	}
+	return err
+}
+
+// derivedName is a Kubernetes name spgen derives from user input, with the
+// rule it must follow.
+type derivedName struct {
+	what  string
+	name  string
+	limit int
+	check func(string) []string
+}
+
+// kindNames are the names derived from a kind: by the CRD (plural,
+// singular, list kind, CRD name), and by the reconciler templates (the
+// namespace of the workload, "<kind>-" plus a 12 character instance ID; the
+// example domain CRD of --sample).
+func kindNames(p *Project, k Kind) []derivedName {
+	label := func(s string) []string { return validation.IsDNS1123Label(s) }
+	subdomain := func(s string) []string { return validation.IsDNS1123Subdomain(s) }
+	domainPlural := strings.ToLower(flectPlural("Example" + k.Kind))
+	return []derivedName{
+		{"resource (plural) name", k.Plural(), validation.DNS1123LabelMaxLength, label},
+		{"list kind", k.Kind + "List", validation.DNS1035LabelMaxLength, func(s string) []string { return validation.IsDNS1035Label(strings.ToLower(s)) }},
+		{"CRD name", k.Plural() + "." + p.APIGroup(), validation.DNS1123SubdomainMaxLength, subdomain},
+		{"workload namespace", k.Lower() + "-0123456789ab", validation.DNS1123LabelMaxLength, label},
+		{"example domain resource name", domainPlural, validation.DNS1123LabelMaxLength, label},
+	}
+}
+
+// providerNames are the names derived from the provider name. The names of
+// its Cluster- and AccessRequests need no check: openMCP shortens them with
+// a hash when they are too long.
+func providerNames(p *Project) []derivedName {
+	return []derivedName{
+		{"leader election lease", p.ProviderName + "." + p.APIGroup(), validation.DNS1123SubdomainMaxLength, func(s string) []string { return validation.IsDNS1123Subdomain(s) }},
+	}
+}
+
+func checkDerived(value string, names []derivedName, flag string, kind int) error {
+	for _, n := range names {
+		if len(n.name) > n.limit {
+			return &InputError{Flag: flag, Value: value, kind: kind,
+				Msg: fmt.Sprintf("is too long: its %s %q would be %d characters, Kubernetes allows %d", n.what, n.name, len(n.name), n.limit)}
+		}
+		if errs := n.check(n.name); len(errs) > 0 {
+			return &InputError{Flag: flag, Value: value, kind: kind,
+				Msg: fmt.Sprintf("gives the %s %q, which Kubernetes refuses: %s", n.what, n.name, strings.Join(errs, "; "))}
+		}
 	}
 	return nil
 }

@@ -2,9 +2,10 @@
 // written to a journal inside the project first; a plan file, renamed into
 // place in one step, is the commit point. A run killed before that leaves
 // the project untouched; a run killed after it is completed by Recover, which
-// every spgen command calls before it reads the project. The project
-// directory itself is never replaced, so shells and editors open in it keep
-// working.
+// every spgen command calls (holding the project lock) before it reads the
+// project. The project directory itself is never replaced, so shells and
+// editors open in it keep working. Every path goes through projectfs, so a
+// plan can never write or remove outside the project.
 package txn
 
 import (
@@ -15,61 +16,96 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/open-control-plane/spgen/internal/projectfs"
 )
 
 // Dir is the journal directory, relative to the project root.
-const Dir = ".spgen/txn"
+const Dir = projectfs.StateDir + "/txn"
 
 const (
-	planFile = "plan.json"
-	filesDir = "files"
+	planFile = Dir + "/plan.json"
+	filesDir = Dir + "/files"
+	stateDir = Dir + "/state"
 )
 
 // plan is what a committed transaction does, in order.
 type plan struct {
 	Write  []string `json:"write"`
 	Remove []string `json:"remove"`
+	// State are files of spgen's own state (below .spgen/), such as the
+	// lock file, written last.
+	State []string `json:"state,omitempty"`
 }
 
-// Tx is one transaction on the project at root.
+// Tx is one transaction on a project.
 type Tx struct {
-	root, dir string
-	plan      plan
+	dir  *projectfs.Dir
+	plan plan
 }
 
 // afterStep lets tests stop a commit after a given step, as a kill would.
 var afterStep = func(int) error { return nil }
 
-// Begin starts a transaction. An unfinished one must be recovered first.
-func Begin(root string) (*Tx, error) {
-	dir := filepath.Join(root, filepath.FromSlash(Dir))
-	if _, err := os.Stat(dir); err == nil {
-		return nil, fmt.Errorf("%s exists: another spgen run is in progress or was interrupted", Dir)
+// Begin starts a transaction on the project in dir. An unfinished one must
+// be recovered first.
+func Begin(dir *projectfs.Dir) (*Tx, error) {
+	if _, err := os.Lstat(filepath.Join(dir.Path(), filepath.FromSlash(Dir))); err == nil {
+		return nil, fmt.Errorf("%s exists: an interrupted spgen run must be completed first", Dir)
 	}
-	if err := os.MkdirAll(filepath.Join(dir, filesDir), 0o755); err != nil {
+	if err := dir.MkdirState(filesDir); err != nil {
 		return nil, err
 	}
-	return &Tx{root: root, dir: dir}, nil
+	return &Tx{dir: dir}, nil
 }
 
 // Write records the new content of rel.
 func (t *Tx) Write(rel string, content []byte) error {
-	full := filepath.Join(t.dir, filesDir, filepath.FromSlash(rel))
-	if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+	if err := projectfs.Check(rel); err != nil {
 		return err
 	}
-	if err := writeSync(full, content); err != nil {
+	if err := t.dir.WriteState(filesDir+"/"+rel, content); err != nil {
 		return err
 	}
 	t.plan.Write = append(t.plan.Write, rel)
 	return nil
 }
 
+// WriteState records the new content of a file of spgen's state, such as
+// .spgen/lock.yaml.
+func (t *Tx) WriteState(rel string, content []byte) error {
+	if err := checkStateTarget(rel); err != nil {
+		return err
+	}
+	if err := t.dir.WriteState(stateDir+"/"+strings.TrimPrefix(rel, projectfs.StateDir+"/"), content); err != nil {
+		return err
+	}
+	t.plan.State = append(t.plan.State, rel)
+	return nil
+}
+
+// checkStateTarget refuses state paths inside the journal itself.
+func checkStateTarget(rel string) error {
+	if err := projectfs.CheckState(rel); err != nil {
+		return err
+	}
+	if rel == Dir || strings.HasPrefix(rel, Dir+"/") {
+		return &projectfs.PathError{Path: rel, Rule: "is inside the journal"}
+	}
+	return nil
+}
+
 // Remove records that rel is deleted.
-func (t *Tx) Remove(rel string) { t.plan.Remove = append(t.plan.Remove, rel) }
+func (t *Tx) Remove(rel string) error {
+	if err := projectfs.Check(rel); err != nil {
+		return err
+	}
+	t.plan.Remove = append(t.plan.Remove, rel)
+	return nil
+}
 
 // Abort drops an uncommitted transaction; the project is unchanged.
-func (t *Tx) Abort() { _ = os.RemoveAll(t.dir) }
+func (t *Tx) Abort() { _ = os.RemoveAll(filepath.Join(t.dir.Path(), filepath.FromSlash(Dir))) }
 
 // Commit makes the transaction durable, then applies it.
 func (t *Tx) Commit() error {
@@ -77,60 +113,58 @@ func (t *Tx) Commit() error {
 	if err != nil {
 		return err
 	}
-	tmp := filepath.Join(t.dir, planFile+".tmp")
-	if err := writeSync(tmp, body); err != nil {
+	// Journal contents must be on disk before the plan that refers to them.
+	syncTree(filepath.Join(t.dir.Path(), filepath.FromSlash(filesDir)))
+	if err := t.dir.WriteState(planFile+".tmp", body); err != nil {
 		t.Abort()
 		return err
 	}
+	syncFile(filepath.Join(t.dir.Path(), filepath.FromSlash(planFile+".tmp")))
 	if err := afterStep(0); err != nil {
 		return err
 	}
-	if err := os.Rename(tmp, filepath.Join(t.dir, planFile)); err != nil {
+	if err := os.Rename(filepath.Join(t.dir.Path(), filepath.FromSlash(planFile+".tmp")), filepath.Join(t.dir.Path(), filepath.FromSlash(planFile))); err != nil {
 		t.Abort()
 		return err
 	}
-	syncDir(t.dir)
-	return apply(t.root, t.dir, t.plan)
+	syncFile(filepath.Join(t.dir.Path(), filepath.FromSlash(Dir)))
+	return apply(t.dir, t.plan)
 }
 
 // Recover completes a committed transaction left by an interrupted run and
 // drops an uncommitted one. It reports whether there was anything to do.
-func Recover(root string) (bool, error) {
-	dir := filepath.Join(root, filepath.FromSlash(Dir))
-	body, err := os.ReadFile(filepath.Join(dir, planFile))
+func Recover(dir *projectfs.Dir) (bool, error) {
+	journal := filepath.Join(dir.Path(), filepath.FromSlash(Dir))
+	body, err := os.ReadFile(filepath.Join(dir.Path(), filepath.FromSlash(planFile)))
 	if errors.Is(err, fs.ErrNotExist) {
-		if _, err := os.Stat(dir); err != nil {
+		if _, err := os.Lstat(journal); err != nil {
 			return false, nil
 		}
-		return true, os.RemoveAll(dir)
+		return true, os.RemoveAll(journal)
 	}
 	if err != nil {
 		return false, err
 	}
 	var p plan
 	if err := json.Unmarshal(body, &p); err != nil {
-		return false, fmt.Errorf("%s/%s: %w", Dir, planFile, err)
+		return false, fmt.Errorf("%s: %w", planFile, err)
 	}
-	return true, apply(root, dir, p)
+	return true, apply(dir, p)
 }
 
 // apply is idempotent: a file already moved has no journal copy left, and
 // removing a missing file is not an error.
-func apply(root, dir string, p plan) error {
+func apply(dir *projectfs.Dir, p plan) error {
 	step := 1
 	for _, rel := range p.Write {
-		if err := checkRel(rel); err != nil {
-			return err
+		src := filesDir + "/" + rel
+		if err := projectfs.Check(rel); err != nil {
+			return fmt.Errorf("%s: %w", planFile, err)
 		}
-		src := filepath.Join(dir, filesDir, filepath.FromSlash(rel))
-		dst := filepath.Join(root, filepath.FromSlash(rel))
-		if _, err := os.Lstat(src); errors.Is(err, fs.ErrNotExist) {
+		if _, err := os.Lstat(filepath.Join(dir.Path(), filepath.FromSlash(src))); errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
-		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-			return err
-		}
-		if err := os.Rename(src, dst); err != nil {
+		if err := dir.Rename(src, rel); err != nil {
 			return fmt.Errorf("writing %s: %w", rel, err)
 		}
 		if err := afterStep(step); err != nil {
@@ -139,58 +173,42 @@ func apply(root, dir string, p plan) error {
 		step++
 	}
 	for _, rel := range p.Remove {
-		if err := checkRel(rel); err != nil {
-			return err
-		}
-		full := filepath.Join(root, filepath.FromSlash(rel))
-		if err := os.Remove(full); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if err := dir.Remove(rel); err != nil {
 			return fmt.Errorf("removing %s: %w", rel, err)
 		}
-		removeEmptyParents(root, filepath.Dir(full))
 		if err := afterStep(step); err != nil {
 			return err
 		}
 		step++
 	}
-	return os.RemoveAll(dir)
-}
-
-// checkRel refuses paths that would leave the project, whatever wrote the plan.
-func checkRel(rel string) error {
-	if !filepath.IsLocal(filepath.FromSlash(rel)) {
-		return fmt.Errorf("%s: path %q leaves the project", Dir, rel)
-	}
-	return nil
-}
-
-func removeEmptyParents(root, dir string) {
-	for dir != root && strings.HasPrefix(dir, root) {
-		if err := os.Remove(dir); err != nil {
-			return
+	for _, rel := range p.State {
+		if err := checkStateTarget(rel); err != nil {
+			return fmt.Errorf("%s: %w", planFile, err)
 		}
-		dir = filepath.Dir(dir)
+		src := stateDir + "/" + strings.TrimPrefix(rel, projectfs.StateDir+"/")
+		if _, err := os.Lstat(filepath.Join(dir.Path(), filepath.FromSlash(src))); errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err := dir.RenameState(src, rel); err != nil {
+			return fmt.Errorf("writing %s: %w", rel, err)
+		}
+	}
+	return os.RemoveAll(filepath.Join(dir.Path(), filepath.FromSlash(Dir)))
+}
+
+func syncFile(path string) {
+	if f, err := os.Open(path); err == nil {
+		_ = f.Sync()
+		f.Close()
 	}
 }
 
-func writeSync(path string, content []byte) error {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(content); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
-
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		d.Close()
-	}
+// syncTree flushes every file below dir.
+func syncTree(dir string) {
+	_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			syncFile(p)
+		}
+		return nil
+	})
 }

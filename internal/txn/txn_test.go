@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/open-control-plane/spgen/internal/projectfs"
 	"github.com/open-control-plane/spgen/internal/testutil"
 )
 
@@ -69,7 +70,7 @@ func TestKilledAtEveryStep(t *testing.T) {
 			}
 			return nil
 		}
-		tx, err := Begin(root)
+		tx, err := Begin(open(t, root))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -78,7 +79,9 @@ func TestKilledAtEveryStep(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		tx.Remove("gone/c.go")
+		if err := tx.Remove("gone/c.go"); err != nil {
+			t.Fatal(err)
+		}
 		err = tx.Commit()
 		afterStep = func(int) error { return nil }
 		if kill < steps && !errors.Is(err, errKilled) {
@@ -87,7 +90,7 @@ func TestKilledAtEveryStep(t *testing.T) {
 		if kill == 0 && !equal(readTree(t, root), old) {
 			t.Fatalf("killed before the commit point: project changed: %v", readTree(t, root))
 		}
-		recovered, err := Recover(root)
+		recovered, err := Recover(open(t, root))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -108,12 +111,10 @@ func TestKilledAtEveryStep(t *testing.T) {
 }
 
 func TestBeginRefusesUnrecovered(t *testing.T) {
-	root := t.TempDir()
-	tx, err := Begin(root)
-	if err != nil {
+	root := open(t, t.TempDir())
+	if _, err := Begin(root); err != nil {
 		t.Fatal(err)
 	}
-	_ = tx
 	if _, err := Begin(root); err == nil {
 		t.Fatal("second Begin succeeded while a journal exists")
 	}
@@ -122,7 +123,46 @@ func TestBeginRefusesUnrecovered(t *testing.T) {
 func TestRecoverRefusesEscapingPaths(t *testing.T) {
 	root := t.TempDir()
 	writeTree(t, root, map[string]string{Dir + "/plan.json": `{"write":[],"remove":["../outside"]}`})
-	if _, err := Recover(root); err == nil {
+	if _, err := Recover(open(t, root)); err == nil {
 		t.Fatal("a plan removing ../outside was applied")
 	}
+}
+
+// TestRecoverRefusesLinkedPaths: a plan can neither write through a
+// symbolic link nor into .git, whatever wrote the plan.
+func TestRecoverRefusesLinkedPaths(t *testing.T) {
+	for name, plan := range map[string]string{
+		"write through link":  `{"write":["linked/x.go"],"remove":[]}`,
+		"remove through link": `{"write":[],"remove":["linked/keep.txt"]}`,
+		"remove in .git":      `{"write":[],"remove":[".git/HEAD"]}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			root := t.TempDir()
+			outside := t.TempDir()
+			writeTree(t, outside, map[string]string{"keep.txt": "outside"})
+			writeTree(t, root, map[string]string{".git/HEAD": "ref", Dir + "/plan.json": plan, Dir + "/files/linked/x.go": "evil"})
+			if err := os.Symlink(outside, filepath.Join(root, "linked")); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := Recover(open(t, root)); err == nil {
+				t.Fatal("plan was applied")
+			}
+			if got := readTree(t, outside); !equal(got, map[string]string{"keep.txt": "outside"}) {
+				t.Errorf("directory behind the link changed: %v", got)
+			}
+			if got, err := os.ReadFile(filepath.Join(root, ".git", "HEAD")); err != nil || string(got) != "ref" {
+				t.Errorf(".git/HEAD: %q %v", got, err)
+			}
+		})
+	}
+}
+
+func open(t *testing.T, root string) *projectfs.Dir {
+	t.Helper()
+	d, err := projectfs.Open(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d
 }

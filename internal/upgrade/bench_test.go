@@ -43,10 +43,11 @@ func BenchmarkUpgrade3Kinds(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.StartTimer()
-		w, err := workspace.Open(dir)
+		w, err := workspace.Open(dir, workspace.OpenOptions{})
 		if err != nil {
 			b.Fatal(err)
 		}
+		defer w.Close()
 		res, err := upgrade.Run(context.Background(), w, upgrade.Options{SpgenVersion: "devel"})
 		if err != nil || res.Count(upgrade.Merged) != 1 {
 			b.Fatalf("merged %d, err %v", res.Count(upgrade.Merged), err)

@@ -53,9 +53,11 @@ func TestUpgradeKilled(t *testing.T) {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
 
-		if _, err := workspace.Open(dir); err != nil {
+		w, err := workspace.Open(dir, workspace.OpenOptions{})
+		if err != nil {
 			t.Fatalf("kill %d: opening after the kill: %v", i, err)
 		}
+		w.Close()
 		got, err := testutil.ReadTree(dir)
 		if err != nil {
 			t.Fatal(err)

@@ -56,10 +56,11 @@ func TestUpgradeNeverLosesUserLines(t *testing.T) {
 	const cases = 150
 	r := rand.New(rand.NewPCG(7, 11))
 	old, _ := trees(t)
-	w0, err := workspace.Open(old)
+	w0, err := workspace.Open(old, workspace.OpenOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(w0.Close)
 	var candidates []string
 	for _, e := range w0.Lock.Files {
 		if e.Owner == scaffold.Scaffolded && e.Path != "go.mod" && e.Path != "go.sum" && e.Path != "spgen.yaml" {
@@ -81,10 +82,11 @@ func TestUpgradeNeverLosesUserLines(t *testing.T) {
 			userLines[path] = added
 			edits++
 		}
-		w, err := workspace.Open(dir)
+		w, err := workspace.Open(dir, workspace.OpenOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
+		t.Cleanup(w.Close)
 		res, _, err := upgrade.Plan(w, upgrade.Options{})
 		if err != nil {
 			t.Fatalf("case %d: %v", c, err)

@@ -25,6 +25,7 @@ import (
 	"github.com/open-control-plane/spgen/internal/spec"
 	"github.com/open-control-plane/spgen/internal/stack"
 	"github.com/open-control-plane/spgen/internal/verify"
+	"github.com/open-control-plane/spgen/internal/warmup"
 	"github.com/open-control-plane/spgen/internal/workspace"
 )
 
@@ -163,7 +164,7 @@ func Run(ctx context.Context, w *workspace.Workspace, o Options) (*Result, error
 	}
 	conflicts := res.Conflicts()
 	if len(conflicts) == 0 {
-		if err := regenerateStaged(w, o, res, lock); err != nil {
+		if err := regenerateStaged(ctx, w, o, res, lock); err != nil {
 			return nil, err
 		}
 	}
@@ -280,7 +281,7 @@ func mergeModule(path string, base, user, next []byte) ([]byte, error) {
 
 // regenerateStaged brings generated files up to date with the upgraded
 // sources and type-checks the result, all in a stage.
-func regenerateStaged(w *workspace.Workspace, o Options, res *Result, lock *scaffold.Lock) error {
+func regenerateStaged(ctx context.Context, w *workspace.Workspace, o Options, res *Result, lock *scaffold.Lock) error {
 	st, err := w.Stage()
 	if err != nil {
 		return err
@@ -289,8 +290,11 @@ func regenerateStaged(w *workspace.Workspace, o Options, res *Result, lock *scaf
 	if err := st.Apply(res.Changes); err != nil {
 		return err
 	}
+	if err := warmup.Ensure(ctx, st.Dir, o.Progress); err != nil {
+		return err
+	}
 	done := o.Progress.Step("generating deepcopy, CRDs, permissions and wiring")
-	arts, err := regenerate.Artifacts(st.Dir, w.Project)
+	arts, err := regenerate.Artifacts(ctx, st.Dir, w.Project)
 	done(err)
 	if err != nil {
 		return err
@@ -319,7 +323,7 @@ func regenerateStaged(w *workspace.Workspace, o Options, res *Result, lock *scaf
 		return err
 	}
 	done = o.Progress.Step("type-checking the upgraded project")
-	err = verify.Module(st.Dir)
+	err = verify.Module(ctx, st.Dir)
 	done(err)
 	return err
 }

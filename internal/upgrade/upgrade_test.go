@@ -96,10 +96,11 @@ func replace(t *testing.T, dir, rel, old, new string) {
 
 func runUpgrade(t *testing.T, dir string, o upgrade.Options) (*upgrade.Result, error) {
 	t.Helper()
-	w, err := workspace.Open(dir)
+	w, err := workspace.Open(dir, workspace.OpenOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer w.Close()
 	o.SpgenVersion = "devel"
 	return upgrade.Run(context.Background(), w, o)
 }
@@ -325,18 +326,21 @@ func TestUpgradeMovesSpgenPin(t *testing.T) {
 	if !strings.Contains(read(t, dir, "Taskfile.yaml"), "cmd/spgen@v0.3.0") {
 		t.Fatal("the Taskfile does not pin the spgen that wrote it")
 	}
-	w, err := workspace.Open(dir)
+	w, err := workspace.Open(dir, workspace.OpenOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res, err := upgrade.Run(context.Background(), w, upgrade.Options{SpgenVersion: "devel"}); err != nil || res.From != res.To {
+	res, err := upgrade.Run(context.Background(), w, upgrade.Options{SpgenVersion: "devel"})
+	w.Close()
+	if err != nil || res.From != res.To {
 		t.Fatalf("a development build upgraded: %v %+v", err, res)
 	}
-	w, err = workspace.Open(dir)
+	w, err = workspace.Open(dir, workspace.OpenOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := upgrade.Run(context.Background(), w, upgrade.Options{SpgenVersion: "v0.4.0", SkipVerify: true})
+	t.Cleanup(w.Close)
+	res, err = upgrade.Run(context.Background(), w, upgrade.Options{SpgenVersion: "v0.4.0", SkipVerify: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@
 package verify
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"go/ast"
@@ -34,17 +35,17 @@ func (e *TypeErrors) Error() string {
 }
 
 // Module type-checks every package of the module in dir, test files included.
-func Module(dir string) error { return ModuleWith(dir, nil) }
+func Module(ctx context.Context, dir string) error { return ModuleWith(ctx, dir, nil) }
 
 // ModuleWith type-checks the module in dir as if the files in overlay (by
 // project-relative path) had the given contents, without writing them.
-func ModuleWith(dir string, overlay map[string][]byte) error {
-	return Packages(dir, overlay, "./...")
+func ModuleWith(ctx context.Context, dir string, overlay map[string][]byte) error {
+	return Packages(ctx, dir, overlay, "./...")
 }
 
 // Packages type-checks the packages matching patterns (and their tests) in
 // the module in dir, with overlay as in ModuleWith.
-func Packages(dir string, overlay map[string][]byte, patterns ...string) error {
+func Packages(ctx context.Context, dir string, overlay map[string][]byte, patterns ...string) error {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return err
@@ -53,11 +54,12 @@ func Packages(dir string, overlay map[string][]byte, patterns ...string) error {
 	for rel, content := range overlay {
 		abso[filepath.Join(abs, filepath.FromSlash(rel))] = content
 	}
-	c := &checker{root: abs, overlay: abso, fset: token.NewFileSet(), seen: map[string]bool{}}
+	c := &checker{ctx: ctx, root: abs, overlay: abso, fset: token.NewFileSet(), seen: map[string]bool{}}
 	return c.run(patterns)
 }
 
 type checker struct {
+	ctx     context.Context
 	root    string
 	overlay map[string][]byte
 	fset    *token.FileSet
@@ -81,6 +83,7 @@ func (c *checker) run(patterns []string) error {
 	// of an earlier run's work could be reused.
 	flags := []string{"-trimpath"}
 	local, err := packages.Load(&packages.Config{
+		Context:    c.ctx,
 		Dir:        c.root,
 		Mode:       packages.NeedName | packages.NeedFiles | packages.NeedCompiledGoFiles | packages.NeedImports | packages.NeedModule,
 		Tests:      true,
@@ -178,7 +181,7 @@ func (c *checker) loadExternal(paths []string, flags []string) ([]*packages.Pack
 	if len(paths) == 0 {
 		return nil, nil
 	}
-	return packages.Load(&packages.Config{Dir: c.root, Mode: packages.NeedName | packages.NeedTypes, BuildFlags: flags, Fset: c.fset}, paths...)
+	return packages.Load(&packages.Config{Context: c.ctx, Dir: c.root, Mode: packages.NeedName | packages.NeedTypes, BuildFlags: flags, Fset: c.fset}, paths...)
 }
 
 type importerFunc func(path string) (*types.Package, error)

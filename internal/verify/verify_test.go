@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -56,7 +57,7 @@ func TestModule(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			err := Module(module(t, c.files))
+			err := Module(context.Background(), module(t, c.files))
 			if len(c.want) == 0 {
 				if err != nil {
 					t.Fatal(err)
@@ -79,10 +80,10 @@ func TestModule(t *testing.T) {
 // TestOverlay checks the module as if a file had other content.
 func TestOverlay(t *testing.T) {
 	dir := module(t, map[string]string{"lib/lib.go": lib})
-	if err := ModuleWith(dir, map[string][]byte{"lib/lib.go": []byte("package lib\n\nfunc F() int { return \"s\" }\n")}); err == nil {
+	if err := ModuleWith(context.Background(), dir, map[string][]byte{"lib/lib.go": []byte("package lib\n\nfunc F() int { return \"s\" }\n")}); err == nil {
 		t.Fatal("overlay with a type error passed")
 	}
-	if err := ModuleWith(dir, map[string][]byte{"lib/extra.go": []byte("package lib\n\n// G is new.\nfunc G() string { return Up(\"g\") }\n")}); err != nil {
+	if err := ModuleWith(context.Background(), dir, map[string][]byte{"lib/extra.go": []byte("package lib\n\n// G is new.\nfunc G() string { return Up(\"g\") }\n")}); err != nil {
 		t.Fatalf("overlay adding a valid file: %v", err)
 	}
 }

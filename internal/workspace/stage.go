@@ -1,9 +1,13 @@
 package workspace
 
 import (
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/open-control-plane/spgen/internal/abort"
+	"github.com/open-control-plane/spgen/internal/projectfs"
 )
 
 const stagePrefix = "stage-"
@@ -11,37 +15,54 @@ const stagePrefix = "stage-"
 // Stage is a copy of the project in which a command writes its changes,
 // generates code and type-checks before touching the project. Files are
 // hard links, so staging costs no copying; writes replace a link instead of
-// writing through it.
+// writing through it, and never follow a symbolic link.
 type Stage struct {
 	Dir string
+
+	fs       *projectfs.Dir
+	withdraw func()
 }
 
 // Stage copies the project below .spgen (which the go command's ./...
 // patterns skip), leaving out version control data and spgen's own state.
 func (w *Workspace) Stage() (*Stage, error) {
-	parent := filepath.Join(w.Dir, ".spgen")
-	if err := os.MkdirAll(parent, 0o755); err != nil {
+	rel := fmt.Sprintf("%s/%s%d-%d", projectfs.StateDir, stagePrefix, os.Getpid(), stageSeq.Add(1))
+	if err := w.fs.MkdirState(rel); err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp(parent, stagePrefix)
-	if err != nil {
+	dir := filepath.Join(w.Dir, filepath.FromSlash(rel))
+	s := &Stage{Dir: dir}
+	s.withdraw = abort.Register(func() { _ = os.RemoveAll(dir) })
+	if err := copyTree(w.Dir, dir); err != nil {
+		s.Discard()
 		return nil, err
 	}
-	err = filepath.WalkDir(w.Dir, func(p string, d fs.DirEntry, err error) error {
+	var err error
+	if s.fs, err = projectfs.Open(dir); err != nil {
+		s.Discard()
+		return nil, err
+	}
+	return s, nil
+}
+
+// copyTree hard-links (or copies) every file of the project into dir and
+// recreates its symbolic links as links.
+func copyTree(root, dir string) error {
+	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		rel, err := filepath.Rel(w.Dir, p)
+		rel, err := filepath.Rel(root, p)
 		if err != nil || rel == "." {
 			return err
 		}
-		if d.IsDir() && (rel == ".git" || rel == ".spgen") {
+		if d.IsDir() && (rel == ".git" || rel == projectfs.StateDir) {
 			return filepath.SkipDir
 		}
 		target := filepath.Join(dir, rel)
 		switch {
 		case d.IsDir():
-			return os.MkdirAll(target, 0o755)
+			return os.Mkdir(target, 0o777)
 		case d.Type()&fs.ModeSymlink != 0:
 			link, err := os.Readlink(p)
 			if err != nil {
@@ -56,37 +77,20 @@ func (w *Workspace) Stage() (*Stage, error) {
 			if err != nil {
 				return err
 			}
-			return os.WriteFile(target, data, 0o644)
+			return os.WriteFile(target, data, 0o666)
 		}
 		return nil
 	})
-	s := &Stage{Dir: dir}
-	if err != nil {
-		s.Discard()
-		return nil, err
-	}
-	return s, nil
 }
 
 // Write replaces a staged file (never writing through a hard link).
 func (s *Stage) Write(rel string, content []byte) error {
-	full := filepath.Join(s.Dir, filepath.FromSlash(rel))
-	if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-		return err
-	}
-	if err := os.Remove(full); err != nil && !os.IsNotExist(err) {
-		return err
-	}
-	return os.WriteFile(full, content, 0o644)
+	return s.fs.WriteFile(rel, content)
 }
 
 // Remove deletes a staged file.
 func (s *Stage) Remove(rel string) error {
-	err := os.Remove(filepath.Join(s.Dir, filepath.FromSlash(rel)))
-	if err != nil && !os.IsNotExist(err) {
-		return err
-	}
-	return nil
+	return s.fs.Remove(rel)
 }
 
 // Apply writes changes into the stage.
@@ -106,4 +110,12 @@ func (s *Stage) Apply(changes []Change) error {
 }
 
 // Discard removes the stage.
-func (s *Stage) Discard() { _ = os.RemoveAll(s.Dir) }
+func (s *Stage) Discard() {
+	if s.fs != nil {
+		s.fs.Close()
+	}
+	_ = os.RemoveAll(s.Dir)
+	if s.withdraw != nil {
+		s.withdraw()
+	}
+}

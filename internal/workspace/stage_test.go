@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/open-control-plane/spgen/internal/projectfs"
 )
 
 // TestStageNeverWritesThrough: staged files are hard links to the project's,
@@ -19,7 +21,12 @@ func TestStageNeverWritesThrough(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	w := &Workspace{Dir: dir}
+	pfs, err := projectfs.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &Workspace{Dir: dir, fs: pfs}
+	defer w.Close()
 	st, err := w.Stage()
 	if err != nil {
 		t.Fatal(err)

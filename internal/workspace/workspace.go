@@ -1,6 +1,8 @@
 // Package workspace is an existing spgen project on disk: its spgen.yaml and
 // lock file, a staged copy to generate and type-check in, and the changes a
-// command wants to make, shown as diffs or applied as one transaction.
+// command wants to make, shown as diffs or applied as one transaction. An
+// open workspace holds the project lock: no other spgen command changes the
+// project until it is closed.
 package workspace
 
 import (
@@ -13,13 +15,22 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"github.com/aymanbagabas/go-udiff"
 
+	"github.com/open-control-plane/spgen/internal/lockfile"
+	"github.com/open-control-plane/spgen/internal/project"
+	"github.com/open-control-plane/spgen/internal/projectfs"
 	"github.com/open-control-plane/spgen/internal/scaffold"
 	"github.com/open-control-plane/spgen/internal/spec"
 	"github.com/open-control-plane/spgen/internal/txn"
 )
+
+// LockFile is the OS file lock every command holds while it works on a
+// project.
+const LockFile = projectfs.StateDir + "/command.lock"
 
 // Workspace is an open spgen project.
 type Workspace struct {
@@ -28,11 +39,31 @@ type Workspace struct {
 	Lock    *scaffold.Lock
 	// Recovered reports that Open completed an interrupted earlier run.
 	Recovered bool
+
+	fs   *projectfs.Dir
+	held *lockfile.Lock
 }
 
-// Open finishes any interrupted transaction, then reads spgen.yaml and the
-// lock file of the project in dir.
-func Open(dir string) (*Workspace, error) {
+// OpenOptions control how a project is opened.
+type OpenOptions struct {
+	// Command describes the running command to other commands waiting for
+	// the project lock.
+	Command string
+	// Wait is how long to wait for another command's lock; 0 means
+	// DefaultWait.
+	Wait time.Duration
+	// Waiting is told once when the lock is held by another command.
+	Waiting func(holder string)
+}
+
+// DefaultWait is how long a command waits for another one on the same
+// project before it gives up.
+const DefaultWait = 20 * time.Second
+
+// Open takes the project lock, finishes any interrupted transaction, then
+// reads and checks spgen.yaml and the lock file of the project in dir.
+// Every path the lock file records is checked before anything else happens.
+func Open(dir string, o OpenOptions) (*Workspace, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, err
@@ -44,40 +75,97 @@ func Open(dir string) (*Workspace, error) {
 	if !info.IsDir() {
 		return nil, &spec.InputError{Flag: "--dir", Value: dir, Msg: "is not a directory"}
 	}
-	if _, err := os.Stat(filepath.Join(abs, spec.FileName)); err != nil {
+	if _, err := os.Lstat(filepath.Join(abs, spec.FileName)); err != nil {
 		return nil, &spec.InputError{Flag: "--dir", Value: dir, Msg: "is not a spgen project: no " + spec.FileName + " (create one with spgen init)"}
 	}
-	recovered, err := txn.Recover(abs)
-	if err != nil {
-		return nil, fmt.Errorf("completing an interrupted spgen run: %w", err)
+	state, err := os.Lstat(filepath.Join(abs, projectfs.StateDir))
+	if err != nil || !state.IsDir() {
+		return nil, &spec.InputError{File: projectfs.StateDir, Msg: "is missing or not a directory: spgen keeps its lock file there"}
 	}
-	// A run killed while staging leaves its stage behind; it holds nothing
-	// the project needs.
-	if stale, _ := filepath.Glob(filepath.Join(abs, ".spgen", stagePrefix+"*")); len(stale) > 0 {
-		for _, d := range stale {
-			_ = os.RemoveAll(d)
-		}
-	}
-	p, err := spec.Load(abs)
+	pfs, err := projectfs.Open(abs)
 	if err != nil {
 		return nil, err
 	}
-	raw, err := os.ReadFile(filepath.Join(abs, filepath.FromSlash(scaffold.LockPath)))
+	w := &Workspace{Dir: abs, fs: pfs}
+	if err := w.open(o); err != nil {
+		w.Close()
+		return nil, err
+	}
+	return w, nil
+}
+
+func (w *Workspace) open(o OpenOptions) error {
+	wait := o.Wait
+	if wait == 0 {
+		wait = DefaultWait
+	}
+	var err error
+	if w.held, err = lockfile.Acquire(filepath.Join(w.Dir, filepath.FromSlash(LockFile)), o.Command, wait, o.Waiting); err != nil {
+		return err
+	}
+	if w.Recovered, err = txn.Recover(w.fs); err != nil {
+		return fmt.Errorf("completing an interrupted spgen run: %w", err)
+	}
+	// A run killed while staging leaves its stage behind; under the lock
+	// no other run is using one.
+	stale, _ := filepath.Glob(filepath.Join(w.Dir, projectfs.StateDir, stagePrefix+"*"))
+	for _, d := range stale {
+		_ = os.RemoveAll(d)
+	}
+	if w.Project, err = spec.LoadWith(w.Dir, project.Check); err != nil {
+		return err
+	}
+	w.Lock, err = readLock(w.fs)
+	return err
+}
+
+func readLock(pfs *projectfs.Dir) (*scaffold.Lock, error) {
+	path := filepath.Join(pfs.Path(), filepath.FromSlash(scaffold.LockPath))
+	info, err := os.Lstat(path)
 	if err != nil {
-		return nil, &spec.InputError{Msg: fmt.Sprintf("%s: %v (spgen records what it wrote there; without it user edits cannot be told apart)", scaffold.LockPath, err)}
+		return nil, &spec.InputError{File: scaffold.LockPath, Msg: err.Error() + " (spgen records what it wrote there; without it your edits cannot be told apart)"}
+	}
+	if !info.Mode().IsRegular() {
+		return nil, &spec.InputError{File: scaffold.LockPath, Msg: "is not a regular file"}
+	}
+	if info.Size() > scaffold.MaxLockSize {
+		return nil, &spec.InputError{File: scaffold.LockPath, Msg: fmt.Sprintf("is %d bytes; at most %d are accepted", info.Size(), scaffold.MaxLockSize)}
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
 	}
 	lock, err := scaffold.ParseLock(raw)
 	if err != nil {
-		return nil, &spec.InputError{Msg: err.Error()}
+		return nil, err
 	}
-	return &Workspace{Dir: abs, Project: p, Lock: lock, Recovered: recovered}, nil
+	for _, e := range lock.Files {
+		if err := pfs.CheckReachable(e.Path); err != nil {
+			return nil, &spec.InputError{File: scaffold.LockPath, Msg: "entry " + err.Error()}
+		}
+	}
+	return lock, nil
+}
+
+// Close releases the project lock.
+func (w *Workspace) Close() {
+	if w == nil {
+		return
+	}
+	w.held.Release()
+	w.held = nil
+	if w.fs != nil {
+		w.fs.Close()
+		w.fs = nil
+	}
 }
 
 // Read returns the content of a project file, or nil when it does not exist.
 func (w *Workspace) Read(rel string) ([]byte, error) {
-	b, err := os.ReadFile(filepath.Join(w.Dir, filepath.FromSlash(rel)))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
+	b, err := w.fs.ReadFile(rel)
+	var pe *projectfs.PathError
+	if errors.As(err, &pe) {
+		return nil, &spec.InputError{Msg: err.Error()}
 	}
 	return b, err
 }
@@ -154,34 +242,61 @@ func WriteDiff(out io.Writer, changes []Change) error {
 	return nil
 }
 
+// CheckWritable verifies that spgen may write every path of changes, before
+// anything is planned on them: a path through a link or into .git is bad
+// input, reported before a single byte is written.
+func (w *Workspace) CheckWritable(changes []Change) error {
+	for _, c := range changes {
+		if err := w.fs.CheckReachable(c.Path); err != nil {
+			return &spec.InputError{Msg: err.Error()}
+		}
+	}
+	return nil
+}
+
 // Apply writes the changes and the new lock file as one transaction.
 func (w *Workspace) Apply(changes []Change, lock *scaffold.Lock) error {
-	tx, err := txn.Begin(w.Dir)
+	if err := w.CheckWritable(changes); err != nil {
+		return err
+	}
+	tx, err := txn.Begin(w.fs)
 	if err != nil {
 		return err
 	}
 	for _, c := range changes {
 		if c.New == nil {
-			tx.Remove(c.Path)
-			continue
+			err = tx.Remove(c.Path)
+		} else {
+			err = tx.Write(c.Path, c.New)
 		}
-		if err := tx.Write(c.Path, c.New); err != nil {
+		if err != nil {
 			tx.Abort()
 			return err
 		}
 	}
 	if lock != nil {
-		body, err := lock.Marshal()
-		if err != nil {
+		if err := w.addLock(tx, lock); err != nil {
 			tx.Abort()
 			return err
-		}
-		if old, _ := w.Read(scaffold.LockPath); !bytes.Equal(old, body) {
-			if err := tx.Write(scaffold.LockPath, body); err != nil {
-				tx.Abort()
-				return err
-			}
 		}
 	}
 	return tx.Commit()
 }
+
+// addLock journals the new lock file, unless it is unchanged.
+func (w *Workspace) addLock(tx *txn.Tx, lock *scaffold.Lock) error {
+	body, err := lock.Marshal()
+	if err != nil {
+		return err
+	}
+	old, err := os.ReadFile(filepath.Join(w.Dir, filepath.FromSlash(scaffold.LockPath)))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	if bytes.Equal(old, body) {
+		return nil
+	}
+	return tx.WriteState(scaffold.LockPath, body)
+}
+
+var stageSeq atomic.Int64

@@ -7,6 +7,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -70,7 +71,7 @@ func run() error {
 	if err := goCmd(dir, "mod", "tidy", "-e"); err != nil {
 		return err
 	}
-	generated, err := codegen.Generate(dir, p)
+	generated, err := codegen.Generate(context.Background(), dir, p)
 	if err != nil {
 		return err
 	}
