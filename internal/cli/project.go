@@ -5,7 +5,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -27,10 +26,9 @@ func openProject(cmd *cobra.Command, dir string, rep *progress.Reporter) (*works
 		dir = found
 	}
 	w, err := workspace.Open(dir, workspace.OpenOptions{
-		Command: cmd.CommandPath() + " (started " + time.Now().Format(time.TimeOnly) + ")",
-		Wait:    LockWait,
-		Waiting: func(holder string) {
-			rep.Printf("spgen: waiting up to %s for another spgen command on this project to finish (%s)\n", LockWait, holder)
+		Wait: LockWait,
+		Waiting: func() {
+			rep.Printf("spgen: another spgen command is working on this project; waiting up to %s for it to finish\n", LockWait)
 		},
 	})
 	if err != nil {

@@ -114,7 +114,7 @@ func TestProjectCommandsBadInput(t *testing.T) {
 		}, want: []string{"spgen.yaml", `unknown field "groupp"`}},
 		{name: "invalid kind in spgen.yaml", args: []string{"generate"}, setup: func(t *testing.T, dir string) {
 			edit(t, filepath.Join(dir, "spgen.yaml"), "kind: Velero", "kind: velero")
-		}, want: []string{`--kind "velero"`, "upper-case"}},
+		}, want: []string{`spgen.yaml:5: kinds[0].kind "velero"`, "upper-case"}},
 		{name: "missing lock file", args: []string{"generate"}, setup: func(t *testing.T, dir string) {
 			if err := os.Remove(filepath.Join(dir, ".spgen", "lock.yaml")); err != nil {
 				t.Fatal(err)
@@ -126,7 +126,7 @@ func TestProjectCommandsBadInput(t *testing.T) {
 		{name: "add-api version malformed", args: []string{"add-api", "--kind", "Schedule", "--version", "v1alpha"}, want: []string{`--version "v1alpha"`, "v<N>"}},
 		{name: "add-api version zero", args: []string{"add-api", "--kind", "Schedule", "--version", "v0"}, want: []string{"--version", "v<N>"}},
 		{name: "add-api duplicate", args: []string{"add-api", "--kind", "Velero"}, want: []string{`--kind "Velero"`, "already exists in version v1alpha1"}},
-		{name: "add-api kind differing in case", args: []string{"add-api", "--kind", "VELERO", "--version", "v1"}, want: []string{"--kind", "only in case"}},
+		{name: "add-api kind differing in case", args: []string{"add-api", "--kind", "VELERO", "--version", "v1"}, want: []string{`--kind "VELERO"`, `resource name "velero" is already used by kind Velero`}},
 		{name: "add-api over a user file", args: []string{"add-api", "--kind", "Schedule"}, setup: func(t *testing.T, dir string) {
 			if err := os.WriteFile(filepath.Join(dir, "internal", "controller", "schedule_controller.go"), []byte("package controller\n"), 0o644); err != nil {
 				t.Fatal(err)

@@ -1,6 +1,7 @@
 package cli_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -32,10 +33,23 @@ func TestUpgradeCommand(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("upgrade: exit %d\n%s", code, stderr)
 	}
-	for _, want := range []string{"Upgraded from templates 1, stack 2026.08.1 to templates 2, stack 2026.11.1", "replaced    internal/controller/velero_controller.go", "removed     config/samples/velero.yaml", "replaced 5, merged 0, conflicted 0, kept 0, removed 1, created 1"} {
+	header := "Upgraded from templates 1, stack 2026.08.1 to templates " + project.Current.Name + ", stack " + stack.Version
+	for _, want := range []string{header, "replaced    internal/controller/velero_controller.go", "removed     config/samples/velero.yaml", "created     internal/provider/deps.go"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("summary lacks %q:\n%s", want, stdout)
 		}
+	}
+	// The counts agree with the files listed.
+	counts := map[string]int{}
+	for _, line := range strings.Split(stdout, "\n") {
+		if f := strings.Fields(line); len(f) == 2 && strings.HasPrefix(line, "  ") {
+			counts[f[0]]++
+		}
+	}
+	want := fmt.Sprintf("replaced %d, merged %d, conflicted %d, kept %d, removed %d, created %d, regenerated %d",
+		counts["replaced"], counts["merged"], counts["conflicted"], counts["kept"], counts["removed"], counts["created"], counts["regenerated"])
+	if !strings.Contains(stdout, want) {
+		t.Errorf("summary counts differ from the files listed; want %q in:\n%s", want, stdout)
 	}
 	code, stdout, _ = run(t, "upgrade", "--dir", dir)
 	if code != 0 || !strings.Contains(stdout, "nothing to do") {

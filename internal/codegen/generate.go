@@ -19,8 +19,12 @@ func IsArtifact(p string) bool {
 // Generate produces every generated artifact for the project whose sources
 // are on disk in dir. It writes nothing: the caller gets the artifacts by
 // relative path and decides what to commit.
-func Generate(ctx context.Context, dir string, p *spec.Project) (map[string][]byte, error) {
-	out, err := controllerTools(ctx, dir, p.Module, p.Versions())
+//
+// overlay holds files (by relative path) that the generators must see with
+// the given contents instead of what is on disk, such as packages rendered
+// but not yet written.
+func Generate(ctx context.Context, dir string, p *spec.Project, overlay map[string][]byte) (map[string][]byte, error) {
+	out, err := controllerTools(ctx, dir, p.Module, p.Versions(), overlay)
 	if err != nil {
 		return nil, err
 	}

@@ -45,7 +45,7 @@ func BenchmarkGenerate(b *testing.B) {
 	dir := stagedProject(b)
 	p := goldenProject(goldenCases[len(goldenCases)-1].opts)
 	for b.Loop() {
-		if _, err := codegen.Generate(context.Background(), dir, p); err != nil {
+		if _, err := codegen.Generate(context.Background(), dir, p, nil); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -90,7 +90,7 @@ func Plan(ctx context.Context, p *spec.Project, o Options) (*scaffold.Tree, *sca
 		return nil, nil, err
 	}
 	done = o.Progress.Step("generating deepcopy, CRDs, permissions and wiring")
-	generated, err := codegen.Generate(ctx, stage.Dir, p)
+	generated, err := codegen.Generate(ctx, stage.Dir, p, nil)
 	done(err)
 	if err != nil {
 		stage.Discard()

@@ -110,8 +110,9 @@ func TestGolden(t *testing.T) {
 	}
 }
 
-// TestGoldenCompiles type-checks, builds, vets and gofmt-checks every golden
-// tree, as a user would right after init, and parses every YAML file.
+// TestGoldenCompiles type-checks, builds, vets (the kind e2e suite too) and
+// gofmt-checks every golden tree, as a user would right after init, checks
+// that go.mod and go.sum are tidy, and parses every YAML file.
 func TestGoldenCompiles(t *testing.T) {
 	for _, c := range goldenCases {
 		t.Run(c.name, func(t *testing.T) {
@@ -119,9 +120,11 @@ func TestGoldenCompiles(t *testing.T) {
 			if err := verify.Module(context.Background(), dir); err != nil {
 				t.Fatal(err)
 			}
-			for _, args := range [][]string{{"build", "./..."}, {"vet", "./..."}} {
+			for _, args := range [][]string{{"build", "./..."}, {"vet", "./..."}, {"vet", "-tags", "e2e", "./..."}, {"mod", "tidy", "-diff"}} {
 				cmd := exec.Command("go", args...)
 				cmd.Dir = dir
+				// Tidiness is judged offline, from the module cache.
+				cmd.Env = append(os.Environ(), "GOPROXY=off", "GOFLAGS=-mod=mod")
 				if out, err := cmd.CombinedOutput(); err != nil {
 					t.Fatalf("go %v: %v\n%s", args, err, out)
 				}
@@ -173,7 +176,7 @@ func TestGoldenEnvtest(t *testing.T) {
 	}
 	for _, c := range goldenCases {
 		t.Run(c.name, func(t *testing.T) {
-			cmd := exec.Command("go", "test", "-count=1", "./internal/...")
+			cmd := exec.Command("go", "test", "-count=1", "./...")
 			cmd.Dir = filepath.Join(goldenRoot, c.name)
 			cmd.Env = append(os.Environ(), "KUBEBUILDER_ASSETS="+assets)
 			out, err := cmd.CombinedOutput()

@@ -51,8 +51,9 @@ type Data struct {
 	DomainSingular string
 
 	// Spgen is the command that runs the spgen version the project was
-	// written with.
+	// written with; SpgenPinned says whether that is a release.
 	Spgen               string
+	SpgenPinned         bool
 	ImageRepo           string
 	Owner               string
 	GoVersion           string
@@ -61,7 +62,7 @@ type Data struct {
 }
 
 // NewData derives the template data of a project for one of its kinds.
-func NewData(p *spec.Project, k spec.Kind) Data {
+func NewData(p *spec.Project, k spec.Kind, g Generation) Data {
 	owner := "your-org/your-team"
 	image := "ghcr.io/your-org/" + p.RepoName()
 	if parts := strings.Split(p.Module, "/"); len(parts) >= 3 && parts[0] == "github.com" {
@@ -94,7 +95,7 @@ func NewData(p *spec.Project, k spec.Kind) Data {
 		ImageRepo:           image,
 		Owner:               owner,
 		GoVersion:           stack.GoVersion,
-		EnvtestK8sVersion:   stack.EnvtestKubernetes,
+		EnvtestK8sVersion:   g.Stack.EnvtestKubernetes,
 		SetupEnvtestVersion: stack.SetupEnvtest,
 	}
 }
@@ -168,6 +169,8 @@ var projectFiles = []file{
 	scaffolded("hack/boilerplate.go.txt.tmpl", "hack/boilerplate.go.txt", always),
 	scaffolded("cmd/main.go.tmpl", "cmd/{{.RepoName}}/main.go", always),
 	generated("api/crds.go.tmpl", "api/crds/crds.go", always),
+	generated("provider/deps.go.tmpl", "internal/provider/deps.go", always).from(3),
+	generated("apiserver/apiserver.go.tmpl", "test/apiserver/apiserver.go", always).from(3),
 	scaffolded("controller/common.go.tmpl", "internal/controller/common.go", always),
 	scaffolded("samples/providerconfig.yaml.tmpl", "config/samples/providerconfig.yaml", always),
 	scaffolded("controller/suite_test.go.tmpl", "internal/controller/suite_test.go", always),
@@ -220,14 +223,15 @@ func RenderWith(p *spec.Project, g Generation, spgenVersion string) (*scaffold.T
 		return nil, err
 	}
 	r := &renderer{tree: scaffold.NewTree(), gen: g, set: set, origin: map[string]int{}}
-	first := NewData(p, p.Kinds[0])
+	first := NewData(p, p.Kinds[0], g)
 	first.Spgen = spgenCommand(g, spgenVersion)
+	first.SpgenPinned = semver.IsValid(spgenVersion)
 	if err := r.renderAll(projectFiles, first, -1); err != nil {
 		return nil, err
 	}
 	seenVersion := map[string]bool{}
 	for i, k := range p.Kinds {
-		d := NewData(p, k)
+		d := NewData(p, k, g)
 		if !seenVersion[k.Version] {
 			seenVersion[k.Version] = true
 			if err := r.renderAll(versionFiles, d, -1); err != nil {

@@ -23,18 +23,24 @@ import (
 // Artifacts computes every generated file of project p from the sources in
 // dir, by project-relative path.
 func Artifacts(ctx context.Context, dir string, p *spec.Project) (map[string][]byte, error) {
-	out, err := codegen.Generate(ctx, dir, p)
-	if err != nil {
-		return nil, err
-	}
 	tree, err := project.Render(p)
 	if err != nil {
 		return nil, err
 	}
+	rendered := map[string][]byte{}
 	for _, path := range tree.Paths() {
 		if f, _ := tree.Get(path); f.Owner == scaffold.Generated {
-			out[path] = f.Content
+			rendered[path] = f.Content
 		}
+	}
+	// The generators see the rendered packages (such as internal/provider)
+	// as they will be, even before they are written.
+	out, err := codegen.Generate(ctx, dir, p, rendered)
+	if err != nil {
+		return nil, err
+	}
+	for path, content := range rendered {
+		out[path] = content
 	}
 	return out, nil
 }
@@ -82,6 +88,9 @@ func (e *DriftError) Error() string {
 // Run regenerates the project in w and returns what changed (or, with
 // Check or DryRun, would change).
 func Run(ctx context.Context, w *workspace.Workspace, o Options) ([]workspace.Change, error) {
+	if w.Lock.Templates != project.Current.Name {
+		return nil, &spec.InputError{Msg: fmt.Sprintf("the project uses templates generation %s, this spgen writes generation %s: run spgen upgrade first (or the spgen the project pins: task generate)", w.Lock.Templates, project.Current.Name)}
+	}
 	if err := warmup.Ensure(ctx, w.Dir, o.Progress); err != nil {
 		return nil, err
 	}

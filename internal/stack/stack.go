@@ -13,7 +13,7 @@ import (
 
 // Version names this dependency set. It is recorded in every project's lock
 // file so that upgrade knows which stack a project was generated with.
-const Version = "2026.11.1"
+const Version = "2026.11.2"
 
 // GoVersion is the go directive of generated modules: the minimum the
 // openMCP runtime needs.
@@ -35,6 +35,7 @@ var Direct = []Module{
 	{"k8s.io/klog/v2", "v2.140.0"},
 	{"k8s.io/utils", "v0.0.0-20260707023825-cf1189d6abe3"},
 	{"sigs.k8s.io/controller-runtime", "v0.24.1"},
+	{"sigs.k8s.io/controller-runtime/tools/setup-envtest", "v0.24.1"},
 	{"sigs.k8s.io/e2e-framework", "v0.7.0"},
 }
 
@@ -44,8 +45,8 @@ type Module struct {
 }
 
 // EnvtestKubernetes is the Kubernetes version of the API server the
-// generated tests run against.
-const EnvtestKubernetes = "1.34.x"
+// generated tests run against: the release of the stack's k8s.io modules.
+const EnvtestKubernetes = "1.36.x"
 
 // SetupEnvtest is the pinned version of setup-envtest the generated Taskfile
 // and CI use to fetch API server binaries.
@@ -63,8 +64,11 @@ var goSum []byte
 // Set is one released dependency set: the go.mod and go.sum a project gets.
 type Set struct {
 	Version string
-	goMod   []byte
-	goSum   []byte
+	// EnvtestKubernetes is the Kubernetes version of the API servers the
+	// set's projects test against.
+	EnvtestKubernetes string
+	goMod             []byte
+	goSum             []byte
 }
 
 // GoMod returns the go.mod of a project with the given module path.
@@ -76,7 +80,10 @@ func (s Set) GoMod(module string) []byte {
 func (s Set) GoSum() []byte { return bytes.Clone(s.goSum) }
 
 // Current is the dependency set new projects get.
-var Current = Set{Version: Version, goMod: goMod, goSum: goSum}
+var Current = Set{Version: Version, EnvtestKubernetes: EnvtestKubernetes, goMod: goMod, goSum: goSum}
+
+// envtestOf records the envtest version of each earlier set.
+var envtestOf = map[string]string{"2026.08.1": "1.34.x", "2026.11.1": "1.34.x"}
 
 // Earlier sets are kept, never refreshed, so that upgrades can compute what
 // spgen wrote into a project's go.mod back then.
@@ -94,7 +101,7 @@ func Lookup(version string) (Set, bool) {
 	if err1 != nil || err2 != nil {
 		return Set{}, false
 	}
-	return Set{Version: version, goMod: mod, goSum: sum}, true
+	return Set{Version: version, EnvtestKubernetes: envtestOf[version], goMod: mod, goSum: sum}, true
 }
 
 // GoMod returns the go.mod of a generated project with the given module path.

@@ -209,7 +209,7 @@ func TestUpgradeConflict(t *testing.T) {
 		t.Fatalf("want a conflict in %s, got %v", controllerFile, err)
 	}
 	c := read(t, dir, controllerFile)
-	for _, want := range []string{"<<<<<<< yours\n", "45 * time.Second // tuned by us", "||||||| spgen templates 1", "60 * time.Second", "=======\n", "30 * time.Second", ">>>>>>> spgen templates 2"} {
+	for _, want := range []string{"<<<<<<< yours\n", "45 * time.Second // tuned by us", "||||||| spgen templates 1", "60 * time.Second", "=======\n", "30 * time.Second", ">>>>>>> spgen templates " + project.Current.Name} {
 		if !strings.Contains(c, want) {
 			t.Errorf("conflicted file lacks %q", want)
 		}
@@ -217,7 +217,7 @@ func TestUpgradeConflict(t *testing.T) {
 	if action(res, "cmd/sp-velero/main.go") != upgrade.Replaced || !strings.Contains(read(t, dir, "go.mod"), "apiextensions-apiserver v0.36.3") {
 		t.Error("files without conflicts were not upgraded")
 	}
-	if !strings.Contains(read(t, dir, ".spgen/lock.yaml"), `templates: "2"`) {
+	if !strings.Contains(read(t, dir, ".spgen/lock.yaml"), `templates: "`+project.Current.Name+`"`) {
 		t.Error("lock file does not record the new generation")
 	}
 }
@@ -304,7 +304,7 @@ func TestUpgradeUnreproducibleBase(t *testing.T) {
 	// The hash line precedes the path line in the lock's field order.
 	start := strings.LastIndex(lock[:i], "hash: sha256:")
 	end := start + strings.Index(lock[start:], "\n")
-	write(t, dir, ".spgen/lock.yaml", lock[:start]+"hash: sha256:0000"+lock[end:])
+	write(t, dir, ".spgen/lock.yaml", lock[:start]+"hash: sha256:"+strings.Repeat("0", 64)+lock[end:])
 	_, err := runUpgrade(t, dir, upgrade.Options{})
 	var conflict *upgrade.ConflictError
 	if !errors.As(err, &conflict) {

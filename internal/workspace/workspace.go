@@ -28,10 +28,6 @@ import (
 	"github.com/open-control-plane/spgen/internal/txn"
 )
 
-// LockFile is the OS file lock every command holds while it works on a
-// project.
-const LockFile = projectfs.StateDir + "/command.lock"
-
 // Workspace is an open spgen project.
 type Workspace struct {
 	Dir     string
@@ -46,14 +42,11 @@ type Workspace struct {
 
 // OpenOptions control how a project is opened.
 type OpenOptions struct {
-	// Command describes the running command to other commands waiting for
-	// the project lock.
-	Command string
 	// Wait is how long to wait for another command's lock; 0 means
 	// DefaultWait.
 	Wait time.Duration
 	// Waiting is told once when the lock is held by another command.
-	Waiting func(holder string)
+	Waiting func()
 }
 
 // DefaultWait is how long a command waits for another one on the same
@@ -100,7 +93,8 @@ func (w *Workspace) open(o OpenOptions) error {
 		wait = DefaultWait
 	}
 	var err error
-	if w.held, err = lockfile.Acquire(filepath.Join(w.Dir, filepath.FromSlash(LockFile)), o.Command, wait, o.Waiting); err != nil {
+	// The lock is on spgen's state directory, which every project has.
+	if w.held, err = lockfile.Acquire(filepath.Join(w.Dir, projectfs.StateDir), wait, o.Waiting); err != nil {
 		return err
 	}
 	if w.Recovered, err = txn.Recover(w.fs); err != nil {

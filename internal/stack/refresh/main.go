@@ -71,7 +71,7 @@ func run() error {
 	if err := goCmd(dir, "mod", "tidy", "-e"); err != nil {
 		return err
 	}
-	generated, err := codegen.Generate(context.Background(), dir, p)
+	generated, err := codegen.Generate(context.Background(), dir, p, nil)
 	if err != nil {
 		return err
 	}

@@ -18,36 +18,23 @@ package controller_test
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
 
-	"k8s.io/client-go/rest"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	"example.com/acme/sp-velero/test/apiserver"
 )
 
-// cfg points at a real kube-apiserver and etcd started by envtest.
-var cfg *rest.Config
+// apiServer is a real kube-apiserver and etcd with the provider's CRDs. The
+// first test that needs it starts it; plain unit tests in this package run
+// without it.
+var apiServer = &apiserver.Server{
+	CRDDirectories: []string{filepath.Join("..", "..", "api", "crds", "manifests")},
+}
 
 func TestMain(m *testing.M) {
-	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
-		fmt.Fprintln(os.Stderr, "KUBEBUILDER_ASSETS is not set: run `task envtest` and export the directory it prints")
-		os.Exit(1)
-	}
-	env := &envtest.Environment{
-		CRDDirectoryPaths:     []string{filepath.Join("..", "..", "api", "crds", "manifests")},
-		ErrorIfCRDPathMissing: true,
-	}
-	var err error
-	if cfg, err = env.Start(); err != nil {
-		fmt.Fprintln(os.Stderr, "starting envtest:", err)
-		os.Exit(1)
-	}
 	code := m.Run()
-	if err := env.Stop(); err != nil {
-		fmt.Fprintln(os.Stderr, "stopping envtest:", err)
-	}
+	apiServer.Stop()
 	os.Exit(code)
 }
 

@@ -40,6 +40,7 @@ import (
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	v1alpha1 "example.com/acme/sp-velero/api/v1alpha1"
+	"example.com/acme/sp-velero/internal/provider"
 )
 
 // VeleroComponent is the entry of ProviderConfig.spec.availableImages that
@@ -78,6 +79,18 @@ type VeleroReconciler struct {
 	// DomainKinds block deletion while objects of them exist on the managed
 	// control plane; VeleroDomainKinds by default.
 	DomainKinds []schema.GroupVersionKind
+}
+
+// NewVeleroReconciler builds the reconciler the provider runs for Velero
+// objects; the generated wiring calls it. Give VeleroReconciler the fields
+// your code needs and fill them here.
+func NewVeleroReconciler(d provider.Deps) *VeleroReconciler {
+	return &VeleroReconciler{
+		PlatformCluster:   d.PlatformCluster,
+		OnboardingCluster: d.OnboardingCluster,
+		ProviderNamespace: d.ProviderNamespace,
+		Recorder:          d.Recorder,
+	}
 }
 
 // CreateOrUpdate brings the domain service of obj to the requested state.

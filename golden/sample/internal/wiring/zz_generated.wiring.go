@@ -7,8 +7,8 @@ package wiring
 import (
 	apiv1alpha1 "example.com/acme/sp-velero/api/v1alpha1"
 	controller "example.com/acme/sp-velero/internal/controller"
+	provider "example.com/acme/sp-velero/internal/provider"
 	"fmt"
-	clusters "github.com/openmcp-project/controller-utils/pkg/clusters"
 	serviceprovider "github.com/openmcp-project/opencontrolplane-runtime/pkg/serviceprovider"
 	clusteraccess "github.com/openmcp-project/opencontrolplane-runtime/pkg/serviceprovider/clusteraccess"
 	clustersv1alpha1 "github.com/openmcp-project/openmcp-operator/api/clusters/v1alpha1"
@@ -19,7 +19,6 @@ import (
 	runtime "k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
-	events "k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 )
 
@@ -100,20 +99,10 @@ var TargetPermissions = []rbacv1.PolicyRule{{
 	Verbs:     []string{"get", "list", "watch"},
 }}
 
-// Options are what every reconciler needs.
-type Options struct {
-	ProviderName string
-	// ProviderNamespace is the provider's namespace on the platform cluster.
-	ProviderNamespace string
-	PlatformCluster   *clusters.Cluster
-	OnboardingCluster *clusters.Cluster
-	// ClusterAccess gives access to the managed control plane (and workload cluster) of a request.
-	ClusterAccess clusteraccess.AdvancedProvider
-	Recorder      events.EventRecorder
-}
-
-// NewVeleroV1alpha1Reconciler builds the reconciler of Velero v1alpha1, as the manager runs it.
-func NewVeleroV1alpha1Reconciler(o Options) *serviceprovider.APIReconciler[*apiv1alpha1.Velero, *apiv1alpha1.ProviderConfig] {
+// NewVeleroV1alpha1Reconciler builds the reconciler of Velero v1alpha1 as the manager runs it: openMCP's
+// reconciler around the one controller.NewVeleroReconciler builds. access gives
+// access to the managed control plane (and workload cluster) of a request.
+func NewVeleroV1alpha1Reconciler(d provider.Deps, access clusteraccess.AdvancedProvider) *serviceprovider.APIReconciler[*apiv1alpha1.Velero, *apiv1alpha1.ProviderConfig] {
 	return serviceprovider.NewAPIReconcilerBuilder[*apiv1alpha1.Velero, *apiv1alpha1.ProviderConfig]().
 		EmptyObjectProvider(func() *apiv1alpha1.Velero {
 			return &apiv1alpha1.Velero{}
@@ -121,22 +110,21 @@ func NewVeleroV1alpha1Reconciler(o Options) *serviceprovider.APIReconciler[*apiv
 		EmptyConfigProvider(func() *apiv1alpha1.ProviderConfig {
 			return &apiv1alpha1.ProviderConfig{}
 		}).
-		PlatformCluster(o.PlatformCluster).
-		OnboardingCluster(o.OnboardingCluster).
-		AdvancedClusterAccessReconciler(o.ClusterAccess).
+		PlatformCluster(d.PlatformCluster).
+		OnboardingCluster(d.OnboardingCluster).
+		AdvancedClusterAccessReconciler(access).
 		WorkloadCluster(WorkloadCluster).
-		Reconciler(&controller.VeleroReconciler{
-			OnboardingCluster: o.OnboardingCluster,
-			PlatformCluster:   o.PlatformCluster,
-			ProviderNamespace: o.ProviderNamespace,
-			Recorder:          o.Recorder,
-		}).
+		// Secrets and ConfigMaps of the provider's namespace are watched when the reconciler
+		// asks for them (IsReferencedSecret, IsReferencedConfigMap).
+		SecretNamespace(d.ProviderNamespace).
+		ConfigMapNamespace(d.ProviderNamespace).
+		Reconciler(controller.NewVeleroReconciler(d)).
 		MustBuild()
 }
 
 // SetupWithManager registers the reconciler of every kind with mgr.
-func SetupWithManager(mgr ctrl.Manager, o Options) error {
-	if err := NewVeleroV1alpha1Reconciler(o).SetupWithManager(mgr, o.ProviderName); err != nil {
+func SetupWithManager(mgr ctrl.Manager, d provider.Deps, access clusteraccess.AdvancedProvider) error {
+	if err := NewVeleroV1alpha1Reconciler(d, access).SetupWithManager(mgr, d.ProviderName); err != nil {
 		return fmt.Errorf("setting up the Velero v1alpha1 reconciler: %w", err)
 	}
 	return nil

@@ -42,6 +42,7 @@ import (
 
 	v1alpha1 "example.com/acme/sp-velero/api/v1alpha1"
 	"example.com/acme/sp-velero/internal/controller"
+	"example.com/acme/sp-velero/internal/provider"
 	"example.com/acme/sp-velero/internal/wiring"
 )
 
@@ -80,7 +81,7 @@ func newVeleroEnv(t *testing.T, wrapOnboarding func(client.WithWatch) client.Wit
 	platform := newCluster(t, "platform", wiring.PlatformScheme())
 	onboarding := newCluster(t, "onboarding", wiring.OnboardingScheme())
 	if wrapOnboarding != nil {
-		base, err := client.NewWithWatch(cfg, client.Options{Scheme: wiring.OnboardingScheme()})
+		base, err := client.NewWithWatch(apiServer.Config(t), client.Options{Scheme: wiring.OnboardingScheme()})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -88,14 +89,13 @@ func newVeleroEnv(t *testing.T, wrapOnboarding func(client.WithWatch) client.Wit
 	}
 	e.mcp = newRecordingCluster(t, "mcp", wiring.MCPScheme())
 	e.workload = e.mcp
-	r := wiring.NewVeleroV1alpha1Reconciler(wiring.Options{
+	r := wiring.NewVeleroV1alpha1Reconciler(provider.Deps{
 		ProviderName:      e.providerName,
 		ProviderNamespace: e.providerNS,
 		PlatformCluster:   platform,
 		OnboardingCluster: onboarding,
-		ClusterAccess:     &fakeAccess{mcp: e.mcp.Cluster, workload: e.workload.Cluster},
 		Recorder:          newRecorder(t, wiring.OnboardingScheme()),
-	})
+	}, &fakeAccess{mcp: e.mcp.Cluster, workload: e.workload.Cluster})
 	if err := r.SetupWithManager(newManager(t, wiring.OnboardingScheme()), e.providerName); err != nil {
 		t.Fatal(err)
 	}

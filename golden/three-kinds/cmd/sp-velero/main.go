@@ -46,6 +46,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"example.com/acme/sp-velero/api/crds"
+	"example.com/acme/sp-velero/internal/provider"
 	"example.com/acme/sp-velero/internal/wiring"
 )
 
@@ -243,14 +244,14 @@ func runManager(ctx context.Context, o *options, r *runOptions) error {
 		WithScheme(wiring.WorkloadScheme()).
 		Build())
 
-	if err := wiring.SetupWithManager(mgr, wiring.Options{
+	deps := provider.Deps{
 		ProviderName:      o.providerName,
 		ProviderNamespace: o.namespace,
 		PlatformCluster:   o.platformCluster,
 		OnboardingCluster: onboarding,
-		ClusterAccess:     access,
 		Recorder:          mgr.GetEventRecorder(o.providerName + "-" + o.environment),
-	}); err != nil {
+	}
+	if err := wiring.SetupWithManager(mgr, deps, access); err != nil {
 		return err
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {

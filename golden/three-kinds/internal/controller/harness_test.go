@@ -62,7 +62,7 @@ type recordingCluster struct {
 
 func newRecordingCluster(t *testing.T, id string, scheme *runtime.Scheme) *recordingCluster {
 	t.Helper()
-	base, err := client.NewWithWatch(cfg, client.Options{Scheme: scheme})
+	base, err := client.NewWithWatch(apiServer.Config(t), client.Options{Scheme: scheme})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +119,7 @@ func (f *fakeAccess) ReconcileDelete(context.Context, reconcile.Request, ...any)
 // newClient returns a direct client for the test API server.
 func newClient(t *testing.T, scheme *runtime.Scheme) client.Client {
 	t.Helper()
-	c, err := client.New(cfg, client.Options{Scheme: scheme})
+	c, err := client.New(apiServer.Config(t), client.Options{Scheme: scheme})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +129,7 @@ func newClient(t *testing.T, scheme *runtime.Scheme) client.Client {
 // newCluster connects a clusters.Cluster to the test API server.
 func newCluster(t *testing.T, id string, scheme *runtime.Scheme) *clusters.Cluster {
 	t.Helper()
-	c := clusters.New(id).WithRESTConfig(cfg)
+	c := clusters.New(id).WithRESTConfig(apiServer.Config(t))
 	if err := c.InitializeClient(scheme); err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +140,7 @@ func newCluster(t *testing.T, id string, scheme *runtime.Scheme) *clusters.Clust
 // tests drive every reconcile themselves and can check each step.
 func newManager(t *testing.T, scheme *runtime.Scheme) ctrl.Manager {
 	t.Helper()
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+	mgr, err := ctrl.NewManager(apiServer.Config(t), ctrl.Options{
 		Scheme:                 scheme,
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
@@ -156,7 +156,7 @@ func newManager(t *testing.T, scheme *runtime.Scheme) ctrl.Manager {
 // newRecorder writes Events to the test API server.
 func newRecorder(t *testing.T, scheme *runtime.Scheme) events.EventRecorder {
 	t.Helper()
-	cs, err := kubernetes.NewForConfig(cfg)
+	cs, err := kubernetes.NewForConfig(apiServer.Config(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -40,6 +40,7 @@ import (
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	v1alpha1 "example.com/acme/sp-velero/api/v1alpha1"
+	"example.com/acme/sp-velero/internal/provider"
 )
 
 // ScheduleComponent is the entry of ProviderConfig.spec.availableImages that
@@ -82,6 +83,18 @@ type ScheduleReconciler struct {
 	// DomainKinds block deletion while objects of them exist on the managed
 	// control plane; ScheduleDomainKinds by default.
 	DomainKinds []schema.GroupVersionKind
+}
+
+// NewScheduleReconciler builds the reconciler the provider runs for Schedule
+// objects; the generated wiring calls it. Give ScheduleReconciler the fields
+// your code needs and fill them here.
+func NewScheduleReconciler(d provider.Deps) *ScheduleReconciler {
+	return &ScheduleReconciler{
+		PlatformCluster:   d.PlatformCluster,
+		OnboardingCluster: d.OnboardingCluster,
+		ProviderNamespace: d.ProviderNamespace,
+		Recorder:          d.Recorder,
+	}
 }
 
 // CreateOrUpdate brings the domain service of obj to the requested state.

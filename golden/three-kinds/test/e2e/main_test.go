@@ -1,3 +1,5 @@
+//go:build e2e
+
 /*
 Copyright The sp-velero Authors.
 
@@ -15,7 +17,8 @@ limitations under the License.
 */
 
 // Package e2e runs the provider in a complete local openMCP installation on
-// kind clusters. It needs Docker and the provider image (IMAGE).
+// kind clusters. It needs Docker and the provider image (IMAGE), so it only
+// builds with the e2e tag: `task e2e`, or go test -tags e2e ./test/e2e/...
 package e2e
 
 import (
