@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/open-control-plane/spgen/internal/project"
+	"github.com/open-control-plane/spgen/internal/stack"
 )
 
 // oldProject writes a generation-1 project through the CLI.
