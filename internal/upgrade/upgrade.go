@@ -309,8 +309,11 @@ func regenerateStaged(ctx context.Context, w *workspace.Workspace, o Options, re
 			res.Warnings = append(res.Warnings, c.Path+": your edits to this generated file were replaced; change its sources instead")
 		}
 		action := Regenerated
-		if c.New == nil {
+		switch {
+		case c.New == nil:
 			action = Removed
+		case c.Old == nil:
+			action = Created
 		}
 		res.Files = append(res.Files, File{Path: c.Path, Action: action})
 	}
