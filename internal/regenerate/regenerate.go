@@ -5,6 +5,7 @@ package regenerate
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"path"
@@ -98,6 +99,10 @@ func Run(ctx context.Context, w *workspace.Workspace, o Options) ([]workspace.Ch
 	arts, err := Artifacts(ctx, w.Dir, w.Project)
 	done(err)
 	if err != nil {
+		// Generators fail on types that do not compile; the compiler says why.
+		if terr := verify.Packages(ctx, w.Dir, nil, apiPatterns(w.Project)...); terr != nil && ctx.Err() == nil {
+			return nil, Explain(terr, w.Lock)
+		}
 		return nil, err
 	}
 	stale := Stale(w.Lock, arts)
@@ -123,7 +128,7 @@ func Run(ctx context.Context, w *workspace.Workspace, o Options) ([]workspace.Ch
 		err := typeCheck(ctx, w, changes)
 		done(err)
 		if err != nil {
-			return nil, err
+			return nil, Explain(err, w.Lock)
 		}
 	}
 	if err := ctx.Err(); err != nil {
@@ -142,10 +147,9 @@ func Run(ctx context.Context, w *workspace.Workspace, o Options) ([]workspace.Ch
 // with any generator.
 func typeCheck(ctx context.Context, w *workspace.Workspace, changes []workspace.Change) error {
 	overlay := map[string][]byte{}
-	var apis []string
+	apis := apiPatterns(w.Project)
 	inAPI := map[string]bool{}
 	for _, v := range w.Project.Versions() {
-		apis = append(apis, "./api/"+v)
 		inAPI["api/"+v] = true
 	}
 	whole := false
@@ -172,4 +176,57 @@ func typeCheckStaged(ctx context.Context, w *workspace.Workspace, changes []work
 		return err
 	}
 	return verify.Module(ctx, st.Dir)
+}
+
+// apiPatterns are the package patterns of the project's API versions.
+func apiPatterns(p *spec.Project) []string {
+	var out []string
+	for _, v := range p.Versions() {
+		out = append(out, "./api/"+v)
+	}
+	return out
+}
+
+// Explain adds hints to type errors where two files of a package declare
+// the same name and one of them is spgen's: a scaffolded file is the
+// user's to change, a generated one is not.
+func Explain(err error, lock *scaffold.Lock) error {
+	var te *verify.TypeErrors
+	if !errors.As(err, &te) {
+		return err
+	}
+	for _, r := range te.Redeclared {
+		te.Hints = append(te.Hints, explainRedeclaration(r, lock))
+	}
+	return err
+}
+
+func explainRedeclaration(r verify.Redeclaration, lock *scaffold.Lock) string {
+	at, other := fileOf(r.At), fileOf(r.Other)
+	owner := func(path string) scaffold.Owner {
+		if e, ok := lock.Entry(path); ok {
+			return e.Owner
+		}
+		return ""
+	}
+	switch {
+	case owner(at) == scaffold.Generated || owner(other) == scaffold.Generated:
+		gen, mine := at, other
+		if owner(other) == scaffold.Generated {
+			gen, mine = other, at
+		}
+		return fmt.Sprintf("%s is generated into %s; remove or rename it in %s", r.Name, gen, mine)
+	case owner(at) == scaffold.Scaffolded && owner(other) != scaffold.Scaffolded:
+		at, other = other, at
+		fallthrough
+	case owner(other) == scaffold.Scaffolded:
+		return fmt.Sprintf("%s is declared in %s and in %s, which spgen scaffolded; that file is yours: delete or rename its %s (and update its uses) if you want your own, then run spgen generate again", r.Name, at, other, r.Name)
+	}
+	return fmt.Sprintf("%s is declared in both %s and %s; rename one of them", r.Name, at, other)
+}
+
+// fileOf strips the line and column from a file:line:col position.
+func fileOf(pos string) string {
+	file, _, _ := strings.Cut(pos, ":")
+	return file
 }

@@ -18,6 +18,7 @@ import (
 	"go/types"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"sort"
 	"strings"
@@ -25,13 +26,30 @@ import (
 	"golang.org/x/tools/go/packages"
 )
 
-// TypeErrors lists the compile errors of a module, each as file:line: message.
+// TypeErrors lists the compile errors of a module, each as file:line:col:
+// message, in the compiler's words.
 type TypeErrors struct {
 	Errors []string
+	// Redeclared are the identifiers declared twice in one package.
+	Redeclared []Redeclaration
+	// Hints explain errors further; callers that know more about the
+	// project add them.
+	Hints []string
+}
+
+// Redeclaration is one identifier declared in two places of a package.
+type Redeclaration struct {
+	Name string
+	// At and Other are file:line:col positions, relative to the module.
+	At, Other string
 }
 
 func (e *TypeErrors) Error() string {
-	return "the project does not type-check:\n" + strings.Join(e.Errors, "\n")
+	msg := "the project does not type-check:\n" + strings.Join(e.Errors, "\n")
+	for _, h := range e.Hints {
+		msg += "\nhint: " + h
+	}
+	return msg
 }
 
 // Module type-checks every package of the module in dir, test files included.
@@ -59,18 +77,53 @@ func Packages(ctx context.Context, dir string, overlay map[string][]byte, patter
 }
 
 type checker struct {
-	ctx     context.Context
-	root    string
-	overlay map[string][]byte
-	fset    *token.FileSet
-	errs    []string
-	seen    map[string]bool
+	ctx        context.Context
+	root       string
+	overlay    map[string][]byte
+	fset       *token.FileSet
+	errs       []string
+	seen       map[string]bool
+	redeclared []Redeclaration
+	// last is the position and message of the last error, which a
+	// continuation ("\tother declaration of X") refers to.
+	lastPos, lastMsg string
 }
+
+var redeclaredRE = regexp.MustCompile(`^(\S+) redeclared in this block$`)
 
 func (c *checker) fail(pos, msg string) {
 	if pos != "" && pos != "-" {
-		msg = relative(pos, c.root) + ": " + msg
+		pos = relative(pos, c.root)
 	}
+	// go/types reports where else a redeclared name is declared as a
+	// separate error; it belongs to the one before.
+	if strings.HasPrefix(msg, "\t") {
+		if m := redeclaredRE.FindStringSubmatch(c.lastMsg); m != nil {
+			c.redeclared = append(c.redeclared, Redeclaration{Name: m[1], At: c.lastPos, Other: pos})
+			c.add(c.lastPos + ": " + c.lastMsg + " (other declaration at " + pos + ")")
+			c.lastMsg = ""
+		}
+		return
+	}
+	if c.lastMsg != "" {
+		c.add(c.lastPos + ": " + c.lastMsg)
+	}
+	c.lastPos, c.lastMsg = pos, msg
+	if pos == "" || pos == "-" {
+		c.add(msg)
+		c.lastMsg = ""
+	}
+}
+
+// flush records the error fail is holding back for a continuation.
+func (c *checker) flush() {
+	if c.lastMsg != "" {
+		c.add(c.lastPos + ": " + c.lastMsg)
+		c.lastMsg = ""
+	}
+}
+
+func (c *checker) add(msg string) {
 	if !c.seen[msg] {
 		c.seen[msg] = true
 		c.errs = append(c.errs, msg)
@@ -234,19 +287,16 @@ func (c *checker) check(p *packages.Package, imp importerFunc) *types.Package {
 }
 
 func (c *checker) result() error {
+	c.flush()
 	if len(c.errs) == 0 {
 		return nil
 	}
 	sort.Strings(c.errs)
-	return &TypeErrors{Errors: c.errs}
+	return &TypeErrors{Errors: c.errs, Redeclared: c.redeclared}
 }
 
-// relative turns an absolute file:line:col into a project path file:line.
+// relative turns an absolute file:line:col into a project path, as the
+// compiler reports it from the module root.
 func relative(pos, root string) string {
-	p := strings.TrimPrefix(pos, root+string(filepath.Separator))
-	// Drop the column: users navigate by line.
-	if parts := strings.Split(p, ":"); len(parts) == 3 {
-		p = parts[0] + ":" + parts[1]
-	}
-	return p
+	return strings.TrimPrefix(pos, root+string(filepath.Separator))
 }

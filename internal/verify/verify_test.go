@@ -43,14 +43,14 @@ func TestModule(t *testing.T) {
 		{"type error in a dependent package", map[string]string{
 			"lib/lib.go":    lib,
 			"cmd/m/main.go": "package main\n\nimport \"example.com/m/lib\"\n\nfunc main() { var n int = lib.Up(\"x\"); println(n) }\n",
-		}, []string{"cmd/m/main.go:5: cannot use lib.Up(\"x\")"}},
+		}, []string{"cmd/m/main.go:5:27: cannot use lib.Up(\"x\")"}},
 		{"error only in a test file", map[string]string{
 			"lib/lib.go":      lib,
 			"lib/lib_test.go": "package lib\n\nimport \"testing\"\n\nfunc TestUp(t *testing.T) { Down() }\n",
-		}, []string{"lib/lib_test.go:5: undefined: Down"}},
+		}, []string{"lib/lib_test.go:5:29: undefined: Down"}},
 		{"unused variable", map[string]string{
 			"lib/lib.go": "package lib\n\nfunc F() { x := 1 }\n",
-		}, []string{"lib/lib.go:3: declared and not used: x"}},
+		}, []string{"lib/lib.go:3:12: declared and not used: x"}},
 		{"syntax error", map[string]string{
 			"lib/lib.go": "package lib\n\nfunc F( {\n",
 		}, []string{"lib/lib.go:3"}},
@@ -85,5 +85,26 @@ func TestOverlay(t *testing.T) {
 	}
 	if err := ModuleWith(context.Background(), dir, map[string][]byte{"lib/extra.go": []byte("package lib\n\n// G is new.\nfunc G() string { return Up(\"g\") }\n")}); err != nil {
 		t.Fatalf("overlay adding a valid file: %v", err)
+	}
+}
+
+// TestRedeclared reports a name declared in two files of a package once,
+// with both positions, and as a Redeclaration callers can explain.
+func TestRedeclared(t *testing.T) {
+	dir := module(t, map[string]string{
+		"a/one.go": "package a\n\ntype T struct{}\n",
+		"a/two.go": "package a\n\ntype T int\n",
+	})
+	err := Module(context.Background(), dir)
+	var te *TypeErrors
+	if !errors.As(err, &te) {
+		t.Fatalf("err = %v, want type errors", err)
+	}
+	want := "a/two.go:3:6: T redeclared in this block (other declaration at a/one.go:3:6)"
+	if len(te.Errors) != 1 || te.Errors[0] != want {
+		t.Errorf("errors = %q, want [%q]", te.Errors, want)
+	}
+	if len(te.Redeclared) != 1 || te.Redeclared[0] != (Redeclaration{Name: "T", At: "a/two.go:3:6", Other: "a/one.go:3:6"}) {
+		t.Errorf("redeclared = %+v", te.Redeclared)
 	}
 }
