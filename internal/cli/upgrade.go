@@ -79,6 +79,12 @@ discarded by the next spgen command.`,
 			fmt.Fprintf(out, "replaced %d, merged %d, conflicted %d, kept %d, removed %d, created %d, regenerated %d\n",
 				res.Count(upgrade.Replaced), res.Count(upgrade.Merged), res.Count(upgrade.Conflicted), res.Count(upgrade.Kept),
 				res.Count(upgrade.Removed), res.Count(upgrade.Created), res.Count(upgrade.Regenerated))
+			if len(res.Unmerged) > 0 {
+				fmt.Fprintf(out, "\nTemplate changes not merged into files you rewrote; apply what you need by hand:\n")
+				for _, u := range res.Unmerged {
+					fmt.Fprint(out, u.Diff)
+				}
+			}
 			for _, warn := range res.Warnings {
 				fmt.Fprintf(cmd.ErrOrStderr(), "spgen: warning: %s\n", warn)
 			}

@@ -6,7 +6,11 @@ package gomod
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"sort"
 
 	"golang.org/x/mod/modfile"
@@ -106,4 +110,30 @@ func set(b []byte) map[string]bool {
 		m[l] = true
 	}
 	return m
+}
+
+// Tidy runs go mod tidy in the module in dir and returns the tidy go.mod
+// and go.sum. It works offline from the module cache first; only when that
+// lacks a module the user's code needs does it use the module proxy.
+func Tidy(ctx context.Context, dir string) (goMod, goSum []byte, err error) {
+	if err = tidy(ctx, dir, "GOPROXY=off"); err != nil {
+		if err = tidy(ctx, dir); err != nil {
+			return nil, nil, err
+		}
+	}
+	if goMod, err = os.ReadFile(filepath.Join(dir, "go.mod")); err != nil {
+		return nil, nil, err
+	}
+	goSum, err = os.ReadFile(filepath.Join(dir, "go.sum"))
+	return goMod, goSum, err
+}
+
+func tidy(ctx context.Context, dir string, env ...string) error {
+	cmd := exec.CommandContext(ctx, "go", "mod", "tidy")
+	cmd.Dir = dir
+	cmd.Env = append(append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off"), env...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go mod tidy: %w\n%s", err, bytes.TrimSpace(out))
+	}
+	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/aymanbagabas/go-udiff"
 	"golang.org/x/mod/semver"
 
 	"github.com/open-control-plane/spgen/internal/gomod"
@@ -59,11 +60,21 @@ type Result struct {
 	From, To string
 	Files    []File
 	Warnings []string
+	// Unmerged are the template changes to files the user rewrote, which
+	// were kept as they are.
+	Unmerged []Unmerged
 	Changes  []workspace.Change
 
 	// recorded is what the lock records per scaffolded path after the
 	// upgrade: the current templates' output, the base of the next upgrade.
 	recorded map[string][]byte
+}
+
+// Unmerged is a template change left out of a file the user rewrote.
+type Unmerged struct {
+	Path string
+	// Diff is the template's change, as a unified diff.
+	Diff string
 }
 
 // Count returns how many files had the given action.
@@ -187,6 +198,14 @@ func Run(ctx context.Context, w *workspace.Workspace, o Options) (*Result, error
 
 const noLongerProduced = "no longer produced by spgen; edited, so it is yours now"
 
+// A file the user rewrote keeps less than rewrittenBelow of what spgen
+// wrote (and had at least minRewriteLines lines): the template's change is
+// shown to the user instead of being merged into code it no longer fits.
+const (
+	rewrittenBelow  = 0.3
+	minRewriteLines = 10
+)
+
 // plan decides the outcome of every scaffolded file.
 func plan(w *workspace.Workspace, base, next *scaffold.Tree, res *Result) error {
 	paths := map[string]bool{}
@@ -256,12 +275,15 @@ func plan(w *workspace.Workspace, base, next *scaffold.Tree, res *Result) error 
 			change(Merged, "stack versions updated, your requirements kept", merged)
 		case baseKnown && bytes.Equal(b.Content, n.Content):
 			res.Files = append(res.Files, File{Path: path, Action: Kept})
+		case baseKnown && rewritten(b.Content, disk):
+			res.Files = append(res.Files, File{Path: path, Action: Kept, Note: fmt.Sprintf("you rewrote it (%.0f%% of what spgen wrote is left); the template's change is shown below, not merged", 100*merge.Retained(string(b.Content), string(disk)))})
+			res.Unmerged = append(res.Unmerged, Unmerged{Path: path, Diff: udiff.Unified("a/"+path+" (spgen "+res.From+")", "b/"+path+" (spgen "+res.To+")", string(b.Content), string(n.Content))})
 		default:
 			var baseText []byte
 			if baseKnown {
 				baseText = b.Content
 			}
-			m := merge.Three(string(baseText), string(disk), string(n.Content), labels)
+			m := mergeFile(path, string(baseText), string(disk), string(n.Content), w.Project.Module, labels)
 			if m.Conflicts > 0 {
 				change(Conflicted, fmt.Sprintf("%d conflict(s)", m.Conflicts), []byte(m.Text))
 			} else {
@@ -270,6 +292,19 @@ func plan(w *workspace.Workspace, base, next *scaffold.Tree, res *Result) error 
 		}
 	}
 	return nil
+}
+
+// rewritten reports whether the user replaced most of what spgen wrote.
+func rewritten(base, disk []byte) bool {
+	return bytes.Count(base, []byte("\n")) >= minRewriteLines && merge.Retained(string(base), string(disk)) < rewrittenBelow
+}
+
+// mergeFile merges Go files with their imports as sets, others as text.
+func mergeFile(path, base, ours, theirs, module string, l merge.Labels) merge.Result {
+	if strings.HasSuffix(path, ".go") {
+		return merge.Go(base, ours, theirs, module, l)
+	}
+	return merge.Three(base, ours, theirs, l)
 }
 
 func mergeModule(path string, base, user, next []byte) ([]byte, error) {
@@ -319,14 +354,57 @@ func regenerateStaged(ctx context.Context, w *workspace.Workspace, o Options, re
 	}
 	res.Changes = append(res.Changes, generated...)
 	*lock = *regenerate.Lock(lock, arts, stale)
-	if o.SkipVerify || o.DryRun {
-		return nil
-	}
 	if err := st.Apply(generated); err != nil {
 		return err
+	}
+	if err := tidyModule(ctx, w, o, st.Dir, res); err != nil {
+		return err
+	}
+	if o.SkipVerify || o.DryRun {
+		return nil
 	}
 	done = o.Progress.Step("type-checking the upgraded project")
 	err = verify.Module(ctx, st.Dir)
 	done(err)
 	return err
+}
+
+// tidyModule runs go mod tidy on the upgraded project, so that the merged
+// go.mod and go.sum are exactly what the code needs: the stack's new
+// modules, the user's own, nothing stale.
+func tidyModule(ctx context.Context, w *workspace.Workspace, o Options, dir string, res *Result) error {
+	done := o.Progress.Step("tidying go.mod and go.sum")
+	goMod, goSum, err := gomod.Tidy(ctx, dir)
+	done(err)
+	if err != nil {
+		if ctx.Err() != nil {
+			return err
+		}
+		res.Warnings = append(res.Warnings, "go.mod could not be tidied, run go mod tidy after fixing the build: "+err.Error())
+		return nil
+	}
+	for path, content := range map[string][]byte{"go.mod": goMod, "go.sum": goSum} {
+		if err := setChange(w, res, path, content); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// setChange makes content the new content of path, in place of what the
+// plan had for it.
+func setChange(w *workspace.Workspace, res *Result, path string, content []byte) error {
+	for i := range res.Changes {
+		if res.Changes[i].Path == path {
+			res.Changes[i].New = content
+			return nil
+		}
+	}
+	disk, err := w.Read(path)
+	if err != nil || bytes.Equal(disk, content) {
+		return err
+	}
+	res.Changes = append(res.Changes, workspace.Change{Path: path, Old: disk, New: content})
+	res.Files = append(res.Files, File{Path: path, Action: Merged, Note: "tidied"})
+	return nil
 }
