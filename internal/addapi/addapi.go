@@ -78,6 +78,9 @@ func Run(ctx context.Context, w *workspace.Workspace, k spec.Kind, o Options) ([
 	if err != nil {
 		return nil, err
 	}
+	if err := w.CheckWritable(newFiles); err != nil {
+		return nil, err
+	}
 
 	st, err := w.Stage()
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -104,8 +105,8 @@ touched when every step succeeded.`,
 			for _, path := range res.Overwritten {
 				rep.Printf("spgen: replaced existing file %s (--force)\n", path)
 			}
-			fmt.Fprintf(out, "Created %s: %d files in %s\n\nNext steps:\n  cd %s\n  go build ./... && go vet ./...\n  task envtest && task test\n",
-				p.Module, res.Tree.Len(), dir, dir)
+			fmt.Fprintf(out, "Created %s: %d files in %s\n\nNext steps:\n  cd %s\n  go test ./...   # builds the provider and runs its tests against real API servers\n  task            # lists the other tasks: generate, build, e2e, ...\n",
+				p.Module, res.Tree.Len(), dir, shellQuote(dir))
 			return nil
 		},
 	}
@@ -169,4 +170,12 @@ func (f *initFlags) project() (*spec.Project, error) {
 		Kinds:        []spec.Kind{{Kind: f.kind, Version: spec.DefaultVersion}},
 	}
 	return p, p.Validate()
+}
+
+// shellQuote quotes a path for a POSIX shell when it needs quoting.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./+@:") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -56,6 +56,12 @@ func state(t *testing.T, dir string) string {
 		if err != nil || info.IsDir() {
 			return err
 		}
+		if info.Mode()&os.ModeSymlink != 0 {
+			target, err := os.Readlink(p)
+			rel, _ := filepath.Rel(dir, p)
+			lines = append(lines, rel+" -> "+target)
+			return err
+		}
 		data, err := os.ReadFile(p)
 		if err != nil {
 			return err

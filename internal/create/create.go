@@ -130,7 +130,7 @@ func Run(ctx context.Context, p *spec.Project, o Options) (*Result, error) {
 		return nil, err
 	}
 	if !o.SkipVerify {
-		done := o.Progress.Step("type-checking the project (the first run downloads and compiles dependencies)")
+		done := o.Progress.Step("type-checking the project")
 		err := verify.Module(ctx, stage.Dir)
 		done(err)
 		if err != nil {

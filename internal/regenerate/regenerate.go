@@ -110,6 +110,9 @@ func Run(ctx context.Context, w *workspace.Workspace, o Options) ([]workspace.Ch
 	if err != nil {
 		return nil, err
 	}
+	if err := w.CheckWritable(changes); err != nil {
+		return nil, err
+	}
 	if o.Check || o.DryRun {
 		if err := workspace.WriteDiff(o.Out, changes); err != nil {
 			return nil, err

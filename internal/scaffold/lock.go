@@ -78,7 +78,7 @@ func ParseLock(data []byte) (*Lock, error) {
 	}
 	var l Lock
 	if err := yaml.UnmarshalStrict(data, &l); err != nil {
-		return nil, bad("is not a valid lock file: %v%s", err, restore)
+		return nil, bad("is not a valid lock file (truncated or edited?): %v%s", err, restore)
 	}
 	// templates sorts last in the file: a lock cut short loses it.
 	for field, v := range map[string]string{"templates": l.Templates, "stack": l.Stack, "spgenVersion": l.SpgenVersion} {

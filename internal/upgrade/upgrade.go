@@ -173,6 +173,9 @@ func Run(ctx context.Context, w *workspace.Workspace, o Options) (*Result, error
 	if err != nil || res.From == res.To {
 		return res, err
 	}
+	if err := w.CheckWritable(res.Changes); err != nil {
+		return nil, err
+	}
 	conflicts := res.Conflicts()
 	if len(conflicts) == 0 {
 		if err := regenerateStaged(ctx, w, o, res, lock); err != nil {
