@@ -39,6 +39,9 @@ func Run(ctx context.Context, w *workspace.Workspace, k spec.Kind, o Options) ([
 	if err := p.AddKind(k); err != nil {
 		return nil, err
 	}
+	if err := project.Check(&p); err != nil {
+		return nil, err
+	}
 	done := o.Progress.Step("rendering " + k.Kind + " " + k.Version)
 	tree, err := project.RenderWith(&p, project.Current, w.Lock.SpgenVersion)
 	done(err)

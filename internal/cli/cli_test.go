@@ -36,6 +36,15 @@ func TestBadInput(t *testing.T) {
 		{name: "kind ending in List", override: map[string]string{"--kind": "VeleroList"}, want: []string{"--kind", "collides"}},
 		{name: "kind empty", override: map[string]string{"--kind": ""}, want: []string{"--kind", "must not be empty"}},
 		{name: "kind keyword", override: map[string]string{"--kind": "Func"}, want: []string{"--kind", "keyword"}},
+		// Names that are valid identifiers but collide with what the
+		// scaffold writes, or break Kubernetes' limits at run time.
+		{name: "kind named like a scaffold file", override: map[string]string{"--kind": "Common"}, want: []string{`--kind "Common"`, "api/v1alpha1/common_types.go", "choose another kind name"}},
+		{name: "kind named like the e2e main", override: map[string]string{"--kind": "Main"}, want: []string{`--kind "Main"`, "test/e2e/main_test.go"}},
+		{name: "kind ProviderConfig in other case", override: map[string]string{"--kind": "Providerconfig"}, want: []string{`--kind "Providerconfig"`, "only in case"}},
+		{name: "kind with the ProviderConfig's plural", override: map[string]string{"--kind": "ProviderConfigs"}, want: []string{"--kind", "providerconfigs"}},
+		{name: "kind too long for its namespace", override: map[string]string{"--kind": "Veleroxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}, want: []string{"--kind", "workload namespace", "would be 64 characters, Kubernetes allows 63"}},
+		{name: "kind too long for its list kind", override: map[string]string{"--kind": "Veleroxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}, want: []string{"--kind", "list kind", "would be 64 characters"}},
+		{name: "kind too long for its plural", override: map[string]string{"--kind": "Veleroxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxy"}, want: []string{"--kind", "resource (plural) name", "would be 64 characters"}},
 		{name: "group upper case", override: map[string]string{"--group": "Velero"}, want: []string{`--group "Velero"`, "DNS-1123 label"}},
 		{name: "group with dot", override: map[string]string{"--group": "velero.io"}, want: []string{"--group", "DNS-1123 label"}},
 		{name: "group with template syntax", override: map[string]string{"--group": "{{.}}"}, want: []string{"--group", "DNS-1123 label"}},

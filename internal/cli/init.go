@@ -169,7 +169,10 @@ func (f *initFlags) project() (*spec.Project, error) {
 		Options:      spec.Options{WorkloadCluster: f.workload, SecretWatcher: f.secretWatcher, Sample: f.sample},
 		Kinds:        []spec.Kind{{Kind: f.kind, Version: spec.DefaultVersion}},
 	}
-	return p, p.Validate()
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	return p, project.Check(p)
 }
 
 // shellQuote quotes a path for a POSIX shell when it needs quoting.

@@ -132,6 +132,8 @@ func TestProjectCommandsBadInput(t *testing.T) {
 		{name: "add-api version malformed", args: []string{"add-api", "--kind", "Schedule", "--version", "v1alpha"}, want: []string{`--version "v1alpha"`, "v<N>"}},
 		{name: "add-api version zero", args: []string{"add-api", "--kind", "Schedule", "--version", "v0"}, want: []string{"--version", "v<N>"}},
 		{name: "add-api duplicate", args: []string{"add-api", "--kind", "Velero"}, want: []string{`--kind "Velero"`, "already exists in version v1alpha1"}},
+		{name: "add-api kind sharing a plural", args: []string{"add-api", "--kind", "Veleroes"}, want: []string{`--kind "Veleroes"`, `resource name "veleroes" is already used by kind Velero`}},
+		{name: "add-api kind named like a scaffold file", args: []string{"add-api", "--kind", "Main"}, want: []string{`--kind "Main"`, "test/e2e/main_test.go"}},
 		{name: "add-api kind differing in case", args: []string{"add-api", "--kind", "VELERO", "--version", "v1"}, want: []string{`--kind "VELERO"`, `resource name "velero" is already used by kind Velero`}},
 		{name: "add-api over a user file", args: []string{"add-api", "--kind", "Schedule"}, setup: func(t *testing.T, dir string) {
 			if err := os.WriteFile(filepath.Join(dir, "internal", "controller", "schedule_controller.go"), []byte("package controller\n"), 0o644); err != nil {
