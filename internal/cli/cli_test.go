@@ -143,6 +143,23 @@ func TestVersion(t *testing.T) {
 	}
 }
 
+// TestUsageErrors: what cobra rejects before any command runs exits 2 too.
+func TestUsageErrors(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"bogus"}, `unknown command "bogus"`},
+		{[]string{"completion", "tcsh"}, `unknown command "tcsh"`},
+		{[]string{"version", "extra"}, "extra"},
+	} {
+		code, _, stderr := run(t, c.args...)
+		if code != 2 || !strings.Contains(stderr, c.want) {
+			t.Errorf("spgen %v: exit %d, want 2 and %q in\n%s", c.args, code, c.want, stderr)
+		}
+	}
+}
+
 func TestHelpExplainsFlags(t *testing.T) {
 	code, stdout, _ := run(t, "init", "--help")
 	if code != 0 {

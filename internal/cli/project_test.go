@@ -272,3 +272,54 @@ func TestAddAPIDryRun(t *testing.T) {
 		t.Fatal("add-api --dry-run wrote files or did not say it wrote nothing")
 	}
 }
+
+// TestGenerateRemembers: generate answers sources it has seen from its
+// cache, and every input of generation is part of what it remembers: an
+// undone edit restores the generated files exactly, a changed marker or a
+// new package in the module is never answered with an older result.
+func TestGenerateRemembers(t *testing.T) {
+	dir := newProject(t)
+	types := filepath.Join(dir, "api", "v1alpha1", "velero_types.go")
+	controller := filepath.Join(dir, "internal", "controller", "velero_controller.go")
+	crd := filepath.Join(dir, "api", "crds", "manifests", "velero.services.open-control-plane.io_veleroes.yaml")
+	role := filepath.Join(dir, "config", "rbac", "role.yaml")
+	generate := func(want string) {
+		t.Helper()
+		code, stdout, stderr := run(t, "generate", "--dir", dir)
+		if code != 0 || !strings.Contains(stdout, want) {
+			t.Fatalf("generate: exit %d, want %q in\n%s%s", code, want, stdout, stderr)
+		}
+	}
+	generate("0 file(s) changed")
+	original, origCRD := readFile(t, types), readFile(t, crd)
+
+	edit(t, types, "type VeleroSpec struct {", "type VeleroSpec struct {\n\t// Remembered is a new field.\n\t// +optional\n\tRemembered string `json:\"remembered,omitempty\"`\n")
+	generate("update  api/crds/manifests/")
+	if !strings.Contains(readFile(t, crd), "remembered:") {
+		t.Fatal("the CRD lacks the new field")
+	}
+	if err := os.WriteFile(types, []byte(original), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	generate("update  api/crds/manifests/")
+	if readFile(t, crd) != origCRD {
+		t.Fatal("undoing the edit did not restore the CRD")
+	}
+
+	edit(t, controller, "// +kubebuilder:rbac:groups=\"\",resources=namespaces,", "// +kubebuilder:rbac:groups=\"\",resources=configmaps,verbs=get\n// +kubebuilder:rbac:groups=\"\",resources=namespaces,")
+	generate("update  config/rbac/role.yaml")
+	if !strings.Contains(readFile(t, role), "configmaps") {
+		t.Fatal("the role lacks the new permission")
+	}
+
+	// A type of another local package, used in the API: generation reads it.
+	write(t, dir, "pkg/retention/retention.go", "// Package retention describes how long backups are kept.\npackage retention\n\n// Policy is a retention policy.\ntype Policy struct {\n\t// Days to keep.\n\tDays int `json:\"days\"`\n}\n")
+	edit(t, types, "type VeleroSpec struct {", "type VeleroSpec struct {\n\t// Retention of backups.\n\t// +optional\n\tRetention *retention.Policy `json:\"retention,omitempty\"`\n")
+	edit(t, types, "import (", "import (\n\t\"example.com/acme/sp-velero/pkg/retention\"\n")
+	generate("update  api/crds/manifests/")
+	write(t, dir, "pkg/retention/retention.go", "// Package retention describes how long backups are kept.\npackage retention\n\n// Policy is a retention policy.\ntype Policy struct {\n\t// Hours to keep.\n\tHours int `json:\"hours\"`\n}\n")
+	generate("update  api/crds/manifests/")
+	if c := readFile(t, crd); !strings.Contains(c, "hours:") || strings.Contains(c, "days:") {
+		t.Fatal("the CRD does not follow the other package's type")
+	}
+}

@@ -7,7 +7,12 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"go/ast"
+	"go/build"
+	"go/parser"
+	"go/token"
 	"io"
+	"os"
 	"path"
 	"path/filepath"
 	"regexp"
@@ -19,6 +24,7 @@ import (
 	"sigs.k8s.io/controller-tools/pkg/deepcopy"
 	"sigs.k8s.io/controller-tools/pkg/genall"
 	"sigs.k8s.io/controller-tools/pkg/loader"
+	"sigs.k8s.io/controller-tools/pkg/markers"
 	"sigs.k8s.io/controller-tools/pkg/rbac"
 )
 
@@ -70,10 +76,11 @@ func (c *capture) Open(pkg *loader.Package, itemPath string) (io.WriteCloser, er
 }
 
 // controllerTools runs deepcopy, CRD and RBAC generation over the sources in
-// dir and returns the artifacts by relative path. The API packages and the
-// controller package are loaded by two runs at once: the controller's
-// dependency graph is three times the API's, and its markers are all RBAC
-// needs from it.
+// dir and returns the artifacts by relative path. The API packages are
+// loaded with their dependencies, which CRDs need; the controller package
+// is only parsed at the same time: its markers are all RBAC needs, and
+// loading its dependency graph (three times the API's) would cost more
+// than the rest of generation.
 func controllerTools(ctx context.Context, dir, module string, versions []string, overlay map[string][]byte) (map[string][]byte, error) {
 	absDir, err := filepath.Abs(dir)
 	if err != nil {
@@ -89,43 +96,16 @@ func controllerTools(ctx context.Context, dir, module string, versions []string,
 	crds := &capture{root: absDir, base: CRDDir, files: files, mu: &mu}
 	roles := &capture{root: absDir, base: path.Dir(RoleFile), files: files, mu: &mu}
 
-	deepcopyGen := genall.Generator(deepcopy.Generator{HeaderFile: filepath.Join(absDir, BoilerplateGo)})
-	crdGen := genall.Generator(crd.Generator{})
-	rbacGen := genall.Generator(rbac.Generator{RoleName: roleName, FileName: path.Base(RoleFile)})
-	// Version packages are named one by one: ./api/... would include the CRD
-	// embed package, which does not compile before its manifests exist. They
-	// are named by import path: controller-tools loads directory roots one by
-	// one, parsing and type-checking their shared dependencies once per
-	// version, but import paths together.
-	var apiRoots []string
-	for _, v := range versions {
-		apiRoots = append(apiRoots, module+"/api/"+v)
-	}
-	runs := []struct {
-		gens  genall.Generators
-		roots []string
-		rules genall.OutputRules
-	}{
-		{genall.Generators{&deepcopyGen, &crdGen}, apiRoots, genall.OutputRules{Default: code, ByGenerator: map[*genall.Generator]genall.OutputRule{&crdGen: crds}}},
-		{genall.Generators{&rbacGen}, []string{module + "/internal/controller"}, genall.OutputRules{Default: roles}},
-	}
-	msgs := make([][]string, len(runs))
+	var rbacMsgs []string
 	var wg sync.WaitGroup
-	for i, r := range runs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			rt, err := r.gens.ForRootsWithConfig(&packages.Config{Context: ctx, Dir: absDir, Overlay: absOverlay}, r.roots...)
-			if err != nil {
-				msgs[i] = []string{"loading packages: " + err.Error()}
-				return
-			}
-			rt.OutputRules = r.rules
-			msgs[i] = run(rt)
-		}()
-	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		rbacMsgs = permissions(filepath.Join(absDir, "internal", "controller"), module+"/internal/controller", absOverlay, roles)
+	}()
+	apiMsgs := apiArtifacts(ctx, absDir, module, versions, absOverlay, code, crds)
 	wg.Wait()
-	if all := append(msgs[0], msgs[1]...); len(all) > 0 {
+	if all := append(apiMsgs, rbacMsgs...); len(all) > 0 {
 		return nil, &Error{Msg: relativize(strings.Join(all, "\n"), absDir)}
 	}
 	out := make(map[string][]byte, len(files))
@@ -139,6 +119,76 @@ func controllerTools(ctx context.Context, dir, module string, versions []string,
 		out[p] = content
 	}
 	return out, nil
+}
+
+// apiArtifacts generates deepcopy code and CRDs for the API versions.
+//
+// Version packages are named one by one: ./api/... would include the CRD
+// embed package, which does not compile before its manifests exist. They
+// are named by import path: controller-tools loads directory roots one by
+// one, parsing and type-checking their shared dependencies once per
+// version, but import paths together.
+func apiArtifacts(ctx context.Context, absDir, module string, versions []string, overlay map[string][]byte, code, crds genall.OutputRule) []string {
+	deepcopyGen := genall.Generator(deepcopy.Generator{HeaderFile: filepath.Join(absDir, BoilerplateGo)})
+	crdGen := genall.Generator(crd.Generator{})
+	var roots []string
+	for _, v := range versions {
+		roots = append(roots, module+"/api/"+v)
+	}
+	rt, err := genall.Generators{&deepcopyGen, &crdGen}.ForRootsWithConfig(&packages.Config{Context: ctx, Dir: absDir, Overlay: overlay}, roots...)
+	if err != nil {
+		return []string{"loading packages: " + err.Error()}
+	}
+	rt.OutputRules = genall.OutputRules{Default: code, ByGenerator: map[*genall.Generator]genall.OutputRule{&crdGen: crds}}
+	return run(rt)
+}
+
+// permissions generates the role from the +kubebuilder:rbac markers of the
+// controller package in dir. The package's files are chosen by build
+// constraints as the go command would, and parsed here: the RBAC generator
+// reads markers from syntax only.
+func permissions(dir, pkgPath string, overlay map[string][]byte, out genall.OutputRule) []string {
+	bctx := build.Default
+	bctx.BuildTags = []string{"ignore_autogenerated"}
+	bp, err := bctx.ImportDir(dir, 0)
+	if err != nil {
+		return []string{fmt.Sprintf("loading %s: %v", pkgPath, err)}
+	}
+	fset := token.NewFileSet()
+	var syntax []*ast.File
+	var names []string
+	for _, name := range bp.GoFiles {
+		full := filepath.Join(dir, name)
+		src, ok := overlay[full]
+		if !ok {
+			if src, err = os.ReadFile(full); err != nil {
+				return []string{err.Error()}
+			}
+		}
+		f, err := parser.ParseFile(fset, full, src, parser.ParseComments|parser.SkipObjectResolution)
+		if err != nil {
+			return []string{err.Error()}
+		}
+		syntax = append(syntax, f)
+		names = append(names, full)
+	}
+	root := &loader.Package{Package: &packages.Package{ID: pkgPath, PkgPath: pkgPath, Name: bp.Name, GoFiles: names, CompiledGoFiles: names, Syntax: syntax, Fset: fset}}
+	rbacGen := genall.Generator(rbac.Generator{RoleName: roleName, FileName: path.Base(RoleFile)})
+	gens := genall.Generators{&rbacGen}
+	registry := &markers.Registry{}
+	if err := gens.RegisterMarkers(registry); err != nil {
+		return []string{err.Error()}
+	}
+	rt := &genall.Runtime{
+		Generators: gens,
+		GenerationContext: genall.GenerationContext{
+			Collector: &markers.Collector{Registry: registry},
+			Roots:     []*loader.Package{root},
+			InputRule: genall.InputFromFileSystem,
+		},
+		OutputRules: genall.OutputRules{Default: out},
+	}
+	return run(rt)
 }
 
 // yamlHeader marks a generated manifest the way generated Go files are

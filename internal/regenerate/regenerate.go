@@ -5,6 +5,7 @@ package regenerate
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/open-control-plane/spgen/internal/codegen"
+	"github.com/open-control-plane/spgen/internal/gencache"
 	"github.com/open-control-plane/spgen/internal/progress"
 	"github.com/open-control-plane/spgen/internal/project"
 	"github.com/open-control-plane/spgen/internal/scaffold"
@@ -44,6 +46,37 @@ func Artifacts(ctx context.Context, dir string, p *spec.Project) (map[string][]b
 		out[path] = content
 	}
 	return out, nil
+}
+
+// cachedArtifacts is Artifacts, answered from the cache when the sources
+// are ones generation has seen before.
+func cachedArtifacts(ctx context.Context, dir string, p *spec.Project) (map[string][]byte, error) {
+	key, ok, err := artifactsKey(ctx, dir, p)
+	if err != nil {
+		return nil, err
+	}
+	if ok {
+		if arts, hit := gencache.Load(key); hit {
+			return arts, nil
+		}
+	}
+	arts, err := Artifacts(ctx, dir, p)
+	if err == nil && ok {
+		gencache.Store(key, arts)
+	}
+	return arts, err
+}
+
+func artifactsKey(ctx context.Context, dir string, p *spec.Project) (string, bool, error) {
+	toolchain, err := warmup.Toolchain(ctx, dir)
+	if err != nil {
+		return "", false, err
+	}
+	specJSON, err := json.Marshal(p)
+	if err != nil {
+		return "", false, err
+	}
+	return gencache.Key(dir, gencache.Inputs{Toolchain: toolchain, Spec: specJSON, Skip: codegen.IsArtifact})
 }
 
 // Stale lists generated files the lock records that are no longer produced.
@@ -96,7 +129,7 @@ func Run(ctx context.Context, w *workspace.Workspace, o Options) ([]workspace.Ch
 		return nil, err
 	}
 	done := o.Progress.Step("generating deepcopy, CRDs, permissions and wiring")
-	arts, err := Artifacts(ctx, w.Dir, w.Project)
+	arts, err := cachedArtifacts(ctx, w.Dir, w.Project)
 	done(err)
 	if err != nil {
 		// Generators fail on types that do not compile; the compiler says why.

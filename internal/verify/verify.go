@@ -1,10 +1,11 @@
 // Package verify type-checks a provider module, tests included, so spgen
 // writes only projects that compile.
 //
-// The module's own packages are type-checked from source; everything they
-// import from other modules comes from export data in the build cache. So
-// a check costs the same whether or not the module's packages changed
-// since the last build: nothing of the module is compiled.
+// The module's own packages are found by reading directories and import
+// blocks and are type-checked from source; everything they import from
+// other modules comes from export data in the build cache, in one call of
+// the go command. So a check costs the same whether or not the module's
+// packages changed since the last build: nothing of the module is compiled.
 package verify
 
 import (
@@ -135,46 +136,20 @@ func (c *checker) run(patterns []string) error {
 	// the directory is part of each package's build cache key and nothing
 	// of an earlier run's work could be reused.
 	flags := []string{"-trimpath"}
-	local, err := packages.Load(&packages.Config{
-		Context:    c.ctx,
-		Dir:        c.root,
-		Mode:       packages.NeedName | packages.NeedFiles | packages.NeedCompiledGoFiles | packages.NeedImports | packages.NeedModule,
-		Tests:      true,
-		BuildFlags: flags,
-		Overlay:    c.overlay,
-	}, patterns...)
+	m, err := discover(c.root, c.overlay, patterns)
+	if errors.Is(err, errUnmodelled) {
+		m, err = c.list(patterns, flags)
+	}
 	if err != nil {
-		return fmt.Errorf("loading packages: %w", err)
-	}
-	if len(local) == 0 {
-		return errors.New("no packages found")
-	}
-	byID := map[string]*packages.Package{}
-	for _, p := range local {
-		if strings.HasSuffix(p.ID, ".test") {
-			continue // the generated test main
-		}
-		byID[p.ID] = p
-		for _, e := range p.Errors {
-			c.fail(e.Pos, e.Msg)
-		}
+		return err
 	}
 	if len(c.errs) > 0 {
 		return c.result()
 	}
-
-	var external []string
-	needed := map[string]bool{}
-	for _, p := range byID {
-		for path, imp := range p.Imports {
-			if _, ok := byID[imp.ID]; !ok && path != "unsafe" && path != "C" && !needed[path] {
-				needed[path] = true
-				external = append(external, path)
-			}
-		}
+	if len(m.pkgs) == 0 {
+		return errors.New("no packages found")
 	}
-	sort.Strings(external)
-	deps, err := c.loadExternal(external, flags)
+	deps, err := c.loadExternal(m.external, flags)
 	if err != nil {
 		return fmt.Errorf("loading dependencies: %w", err)
 	}
@@ -182,7 +157,11 @@ func (c *checker) run(patterns []string) error {
 	for _, p := range deps {
 		ext[p.PkgPath] = p
 		for _, e := range p.Errors {
-			c.fail(e.Pos, e.Msg)
+			pos := e.Pos
+			if pos == "" || pos == "-" {
+				pos = m.importPos[p.PkgPath]
+			}
+			c.fail(pos, e.Msg)
 		}
 	}
 	if len(c.errs) > 0 {
@@ -195,18 +174,14 @@ func (c *checker) run(patterns []string) error {
 		if t, ok := checked[id]; ok {
 			return t
 		}
-		p := byID[id]
+		p := m.pkgs[id]
 		checked[id] = nil // an import cycle resolves to nil and fails the check
-		checked[id] = c.check(p, func(path string) (*types.Package, error) {
+		checked[id] = c.check(p, m.goVersion, func(path string) (*types.Package, error) {
 			if path == "unsafe" {
 				return types.Unsafe, nil
 			}
-			imp, ok := p.Imports[path]
-			if !ok {
-				return nil, fmt.Errorf("package %s not found", path)
-			}
-			if _, isLocal := byID[imp.ID]; isLocal {
-				if t := visit(imp.ID); t != nil {
+			if local, ok := p.imports[path]; ok {
+				if t := visit(local); t != nil {
 					return t, nil
 				}
 				return nil, fmt.Errorf("package %s does not type-check", path)
@@ -218,8 +193,8 @@ func (c *checker) run(patterns []string) error {
 		})
 		return checked[id]
 	}
-	ids := make([]string, 0, len(byID))
-	for id := range byID {
+	ids := make([]string, 0, len(m.pkgs))
+	for id := range m.pkgs {
 		ids = append(ids, id)
 	}
 	sort.Strings(ids)
@@ -227,6 +202,50 @@ func (c *checker) run(patterns []string) error {
 		visit(id)
 	}
 	return c.result()
+}
+
+// list finds the module's packages with the go command, for modules that
+// discover does not model.
+func (c *checker) list(patterns, flags []string) (*moduleInfo, error) {
+	listed, err := packages.Load(&packages.Config{
+		Context:    c.ctx,
+		Dir:        c.root,
+		Mode:       packages.NeedName | packages.NeedFiles | packages.NeedCompiledGoFiles | packages.NeedImports | packages.NeedModule,
+		Tests:      true,
+		BuildFlags: flags,
+		Overlay:    c.overlay,
+	}, patterns...)
+	if err != nil {
+		return nil, fmt.Errorf("loading packages: %w", err)
+	}
+	m := &moduleInfo{pkgs: map[string]*localPackage{}, importPos: map[string]string{}}
+	byID := map[string]*packages.Package{}
+	for _, p := range listed {
+		if !strings.HasSuffix(p.ID, ".test") { // not the generated test main
+			byID[p.ID] = p
+		}
+	}
+	needed := map[string]bool{}
+	for id, p := range byID {
+		for _, e := range p.Errors {
+			c.fail(e.Pos, e.Msg)
+		}
+		if p.Module != nil && p.Module.GoVersion != "" {
+			m.goVersion = p.Module.GoVersion
+		}
+		lp := &localPackage{id: id, path: p.PkgPath, files: p.CompiledGoFiles, imports: map[string]string{}}
+		for path, imp := range p.Imports {
+			if _, isLocal := byID[imp.ID]; isLocal {
+				lp.imports[path] = imp.ID
+			} else if path != "unsafe" && path != "C" && !needed[path] {
+				needed[path] = true
+				m.external = append(m.external, path)
+			}
+		}
+		m.pkgs[id] = lp
+	}
+	sort.Strings(m.external)
+	return m, nil
 }
 
 // loadExternal loads the types of packages of other modules from export data.
@@ -241,9 +260,9 @@ type importerFunc func(path string) (*types.Package, error)
 
 func (f importerFunc) Import(path string) (*types.Package, error) { return f(path) }
 
-func (c *checker) check(p *packages.Package, imp importerFunc) *types.Package {
+func (c *checker) check(p *localPackage, goVersion string, imp importerFunc) *types.Package {
 	var files []*ast.File
-	for _, name := range p.CompiledGoFiles {
+	for _, name := range p.files {
 		src, ok := c.overlay[name]
 		if !ok {
 			var err error
@@ -279,10 +298,10 @@ func (c *checker) check(p *packages.Package, imp importerFunc) *types.Package {
 			c.fail("", err.Error())
 		},
 	}
-	if p.Module != nil && p.Module.GoVersion != "" {
-		conf.GoVersion = "go" + p.Module.GoVersion
+	if goVersion != "" {
+		conf.GoVersion = "go" + goVersion
 	}
-	t, _ := conf.Check(p.PkgPath, c.fset, files, nil)
+	t, _ := conf.Check(p.path, c.fset, files, nil)
 	return t
 }
 

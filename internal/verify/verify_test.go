@@ -3,8 +3,11 @@ package verify
 import (
 	"context"
 	"errors"
+	"go/token"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -108,3 +111,93 @@ func TestRedeclared(t *testing.T) {
 		t.Errorf("redeclared = %+v", te.Redeclared)
 	}
 }
+
+// TestTestVariants checks packages as the go command builds test binaries:
+// external tests see what in-package test files add, other packages do not.
+func TestTestVariants(t *testing.T) {
+	files := map[string]string{
+		"lib/lib.go":         lib,
+		"lib/export_test.go": "package lib\n\n// Lower is exported for tests only.\nfunc Lower(s string) string { return s }\n",
+		"lib/x_test.go":      "package lib_test\n\nimport (\n\t\"testing\"\n\n\t\"example.com/m/lib\"\n)\n\nfunc TestX(t *testing.T) { _ = lib.Lower(lib.Up(\"x\")) }\n",
+	}
+	if err := Module(context.Background(), module(t, files)); err != nil {
+		t.Fatalf("an external test using a test-only export: %v", err)
+	}
+	files["cmd/m/main.go"] = "package main\n\nimport \"example.com/m/lib\"\n\nfunc main() { println(lib.Lower(\"x\")) }\n"
+	err := Module(context.Background(), module(t, files))
+	if err == nil || !strings.Contains(err.Error(), "cmd/m/main.go:5:27: undefined: lib.Lower") {
+		t.Fatalf("a test-only export used outside tests: %v", err)
+	}
+}
+
+// TestMissingImport names the import that cannot be loaded where it is
+// written.
+func TestMissingImport(t *testing.T) {
+	dir := module(t, map[string]string{"lib/lib.go": "package lib\n\nimport \"example.org/nowhere/pkg\"\n\nvar _ = pkg.X\n"})
+	err := Module(context.Background(), dir)
+	if err == nil || !strings.Contains(err.Error(), "lib/lib.go:3:8: ") || !strings.Contains(err.Error(), "example.org/nowhere/pkg") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestDiscoverMatchesGoList finds the same packages, files and imports as
+// the go command, for the golden projects and for modules that need the go
+// command (cgo, an external test importing a package that imports the package
+// under test).
+func TestDiscoverMatchesGoList(t *testing.T) {
+	golden, _ := filepath.Glob(filepath.Join("..", "..", "golden", "*"))
+	if len(golden) == 0 {
+		t.Fatal("no golden projects")
+	}
+	for _, dir := range golden {
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			abs, _ := filepath.Abs(dir)
+			m, err := discover(abs, nil, []string{"./..."})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := &checker{ctx: context.Background(), root: abs, fset: token.NewFileSet(), seen: map[string]bool{}}
+			want, err := c.list([]string{"./..."}, []string{"-trimpath"})
+			if err != nil || len(c.errs) > 0 {
+				t.Fatal(err, c.errs)
+			}
+			if m.goVersion != want.goVersion || !slices.Equal(m.external, want.external) {
+				t.Errorf("go %s, external %v;\nwant go %s, external %v", m.goVersion, m.external, want.goVersion, want.external)
+			}
+			if len(m.pkgs) != len(want.pkgs) {
+				t.Errorf("%d packages, want %d", len(m.pkgs), len(want.pkgs))
+			}
+			for id, w := range want.pkgs {
+				g := m.pkgs[id]
+				if g == nil {
+					t.Errorf("package %s not found", id)
+					continue
+				}
+				if g.path != w.path || !slices.Equal(sorted(g.files), sorted(w.files)) || !maps.Equal(g.imports, w.imports) {
+					t.Errorf("%s: %s %v %v\nwant %s %v %v", id, g.path, g.files, g.imports, w.path, w.files, w.imports)
+				}
+			}
+		})
+	}
+	for name, files := range map[string]map[string]string{
+		"cgo": {"lib/lib.go": "package lib\n\n// int one() { return 1; }\nimport \"C\"\n\n// One is one.\nfunc One() int { return int(C.one()) }\n"},
+		"external test importing a dependent": {
+			"lib/lib.go":      lib,
+			"lib/lib_test.go": "package lib\n\nimport \"testing\"\n\nfunc TestUp(t *testing.T) { _ = Up(\"x\") }\n",
+			"lib/x_test.go":   "package lib_test\n\nimport (\n\t\"testing\"\n\n\t\"example.com/m/use\"\n)\n\nfunc TestIt(t *testing.T) { _ = use.It() }\n",
+			"use/use.go":      "package use\n\nimport \"example.com/m/lib\"\n\n// It uses lib.\nfunc It() string { return lib.Up(\"x\") }\n",
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := module(t, files)
+			if _, err := discover(dir, nil, []string{"./..."}); !errors.Is(err, errUnmodelled) {
+				t.Fatalf("discover: %v, want the go command to list it", err)
+			}
+			if err := Module(context.Background(), dir); err != nil {
+				t.Fatalf("checked through the go command: %v", err)
+			}
+		})
+	}
+}
+
+func sorted(s []string) []string { s = slices.Clone(s); slices.Sort(s); return s }

@@ -64,6 +64,13 @@ func Ensure(ctx context.Context, dir string, rep *progress.Reporter) error {
 	return nil
 }
 
+// Toolchain names the go command and the environment that shape what it
+// loads and builds, for keys of caches that depend on them.
+func Toolchain(ctx context.Context, dir string) (string, error) {
+	env, err := goEnv(ctx, dir)
+	return fmt.Sprintf("%+v", env), err
+}
+
 type environment struct {
 	GOVERSION, GOOS, GOARCH, GOFLAGS, GOMODCACHE, GOCACHE, CGO_ENABLED string
 }
