@@ -140,6 +140,7 @@ func apiArtifacts(ctx context.Context, absDir, module string, versions []string,
 		return []string{"loading packages: " + err.Error()}
 	}
 	rt.OutputRules = genall.OutputRules{Default: code, ByGenerator: map[*genall.Generator]genall.OutputRule{&crdGen: crds}}
+	useDeclOnlyFiles(rt.Roots, absDir)
 	return run(rt)
 }
 

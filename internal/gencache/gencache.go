@@ -1,7 +1,9 @@
-// Package gencache remembers the generated files that code generation
-// produced for a set of inputs, so that `spgen generate` on sources it has
-// seen before (nothing changed since the last run, an edit undone) costs a
-// walk over the sources instead of loading and type-checking packages.
+// Package gencache remembers results that are a function of their inputs:
+// the generated files that code generation produced for a set of sources,
+// so that `spgen generate` on sources it has seen before (nothing changed
+// since the last run, an edit undone) costs a walk over the sources instead
+// of loading and type-checking packages; and what the go command said
+// about a module's dependencies.
 //
 // The key covers everything generation reads: spgen itself, the Go
 // toolchain and environment, the project's spec, go.mod and go.sum, and
@@ -49,7 +51,7 @@ type Inputs struct {
 // false when the module depends on files outside it that a key cannot
 // cover.
 func Key(dir string, in Inputs) (key string, ok bool, err error) {
-	if outsideInputs(dir) {
+	if !SelfContained(dir) {
 		return "", false, nil
 	}
 	h := sha256.New()
@@ -168,8 +170,21 @@ func trim(dir string) {
 	}
 }
 
-// outsideInputs reports whether files outside the module can change what
-// loads: a workspace, a local replacement, vendored sources.
+// Sum fingerprints parts, for keys of results that depend on nothing else.
+func Sum(parts ...string) string {
+	h := sha256.New()
+	field(h, format)
+	for _, p := range parts {
+		field(h, p)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// SelfContained reports whether what the go command loads for the module
+// in dir depends only on its own files and the module cache: not on a
+// workspace, a replacement by a directory, or vendored sources.
+func SelfContained(dir string) bool { return !outsideInputs(dir) }
+
 func outsideInputs(dir string) bool {
 	if v := os.Getenv("GOWORK"); v != "" && v != "off" {
 		return true

@@ -135,6 +135,10 @@ func (d *discovery) load(queue []string) error {
 		if _, done := d.dirs[ip]; done {
 			continue
 		}
+		if files, _ := d.readDir(dir); len(files) == 0 {
+			d.dirs[ip] = nil // no such directory: the import fails where it is written
+			continue
+		}
 		bp, err := d.ctxt.ImportDir(dir, 0)
 		var noGo *build.NoGoError
 		switch {

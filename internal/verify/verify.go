@@ -65,17 +65,30 @@ func ModuleWith(ctx context.Context, dir string, overlay map[string][]byte) erro
 // Packages type-checks the packages matching patterns (and their tests) in
 // the module in dir, with overlay as in ModuleWith.
 func Packages(ctx context.Context, dir string, overlay map[string][]byte, patterns ...string) error {
-	abs, err := filepath.Abs(dir)
+	abs, abso, err := absolute(dir, overlay)
 	if err != nil {
 		return err
+	}
+	c := &checker{ctx: ctx, root: abs, overlay: abso, fset: token.NewFileSet(), seen: map[string]bool{}}
+	return c.run(patterns)
+}
+
+func absolute(dir string, overlay map[string][]byte) (string, map[string][]byte, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", nil, err
 	}
 	abso := make(map[string][]byte, len(overlay))
 	for rel, content := range overlay {
 		abso[filepath.Join(abs, filepath.FromSlash(rel))] = content
 	}
-	c := &checker{ctx: ctx, root: abs, overlay: abso, fset: token.NewFileSet(), seen: map[string]bool{}}
-	return c.run(patterns)
+	return abs, abso, nil
 }
+
+// Every run may stage the project in a new directory; without -trimpath
+// the directory is part of each package's build cache key and nothing of
+// an earlier run's work could be reused.
+var buildFlags = []string{"-trimpath"}
 
 type checker struct {
 	ctx        context.Context
@@ -132,10 +145,7 @@ func (c *checker) add(msg string) {
 }
 
 func (c *checker) run(patterns []string) error {
-	// Every run may stage the project in a new directory; without -trimpath
-	// the directory is part of each package's build cache key and nothing
-	// of an earlier run's work could be reused.
-	flags := []string{"-trimpath"}
+	flags := buildFlags
 	m, err := discover(c.root, c.overlay, patterns)
 	if errors.Is(err, errUnmodelled) {
 		m, err = c.list(patterns, flags)
@@ -149,17 +159,15 @@ func (c *checker) run(patterns []string) error {
 	if len(m.pkgs) == 0 {
 		return errors.New("no packages found")
 	}
-	deps, err := c.loadExternal(m.external, flags)
+	ext, err := c.loadExternal(m.external, flags)
 	if err != nil {
 		return fmt.Errorf("loading dependencies: %w", err)
 	}
-	ext := map[string]*packages.Package{}
-	for _, p := range deps {
-		ext[p.PkgPath] = p
-		for _, e := range p.Errors {
+	for _, path := range m.external {
+		for _, e := range ext.errs[path] {
 			pos := e.Pos
 			if pos == "" || pos == "-" {
-				pos = m.importPos[p.PkgPath]
+				pos = m.importPos[path]
 			}
 			c.fail(pos, e.Msg)
 		}
@@ -186,8 +194,8 @@ func (c *checker) run(patterns []string) error {
 				}
 				return nil, fmt.Errorf("package %s does not type-check", path)
 			}
-			if e := ext[path]; e != nil && e.Types != nil {
-				return e.Types, nil
+			if t := ext.types[path]; t != nil {
+				return t, nil
 			}
 			return nil, fmt.Errorf("package %s not found", path)
 		})
@@ -246,14 +254,6 @@ func (c *checker) list(patterns, flags []string) (*moduleInfo, error) {
 	}
 	sort.Strings(m.external)
 	return m, nil
-}
-
-// loadExternal loads the types of packages of other modules from export data.
-func (c *checker) loadExternal(paths []string, flags []string) ([]*packages.Package, error) {
-	if len(paths) == 0 {
-		return nil, nil
-	}
-	return packages.Load(&packages.Config{Context: c.ctx, Dir: c.root, Mode: packages.NeedName | packages.NeedTypes, BuildFlags: flags, Fset: c.fset}, paths...)
 }
 
 type importerFunc func(path string) (*types.Package, error)

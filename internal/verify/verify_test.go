@@ -10,6 +10,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"golang.org/x/tools/go/packages"
+
+	"github.com/open-control-plane/spgen/internal/gencache"
 )
 
 func module(t *testing.T, files map[string]string) string {
@@ -201,3 +205,48 @@ func TestDiscoverMatchesGoList(t *testing.T) {
 }
 
 func sorted(s []string) []string { s = slices.Clone(s); slices.Sort(s); return s }
+
+// TestMissingLocalImport: an import of a directory of the module that does
+// not exist is an error where it is written.
+func TestMissingLocalImport(t *testing.T) {
+	dir := module(t, map[string]string{"lib/lib.go": "package lib\n\nimport \"example.com/m/nope\"\n\nvar _ = nope.X\n"})
+	err := Module(context.Background(), dir)
+	var te *TypeErrors
+	if !errors.As(err, &te) || !strings.Contains(err.Error(), "lib/lib.go:3:8: ") || !strings.Contains(err.Error(), "example.com/m/nope") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestRemembersExports: the go command's answer about dependencies is
+// remembered and used without asking again; an answer whose export data
+// the build cache has trimmed is asked again.
+func TestRemembersExports(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	dir := module(t, map[string]string{"lib/lib.go": lib})
+	if err := Module(context.Background(), dir); err != nil {
+		t.Fatal(err)
+	}
+	c := &checker{ctx: context.Background(), root: dir}
+	key, ok := c.exportsKey([]string{"strings"}, buildFlags)
+	if !ok {
+		t.Fatal("no key for a self-contained module")
+	}
+	remembered, hit := gencache.Load(key)
+	if !hit || len(remembered["strings"]) == 0 {
+		t.Fatalf("nothing remembered for strings: %v", remembered)
+	}
+	// Remember the export data of bytes as that of strings: a check that
+	// asks no one reads package bytes where lib imports strings.
+	bytesPkg, err := packages.Load(&packages.Config{Mode: packages.NeedName | packages.NeedExportFile, Dir: dir, BuildFlags: buildFlags}, "bytes")
+	if err != nil || len(bytesPkg) != 1 || bytesPkg[0].ExportFile == "" {
+		t.Fatal(err)
+	}
+	gencache.Store(key, map[string][]byte{"strings": []byte(bytesPkg[0].ExportFile)})
+	if err := Module(context.Background(), dir); err == nil || !strings.Contains(err.Error(), `"bytes" imported and not used`) {
+		t.Fatalf("the remembered answer was not used: %v", err)
+	}
+	gencache.Store(key, map[string][]byte{"strings": []byte(filepath.Join(t.TempDir(), "trimmed"))})
+	if err := Module(context.Background(), dir); err != nil {
+		t.Fatalf("a trimmed export file was not asked for again: %v", err)
+	}
+}
