@@ -277,7 +277,7 @@ func report(r results, rounds int, kbVersion string) {
 	}
 	slices.Sort(names)
 	for _, name := range names {
-		line := fmt.Sprintf("%-52s %7.2fs", name, r.median(name).Seconds())
+		line := fmt.Sprintf("%-64s %6.2fs", name, r.median(name).Seconds())
 		if rss := r.peakRSS(name); rss > 0 {
 			line += fmt.Sprintf("   peak %4d MiB", rss/1024)
 		}

@@ -129,6 +129,12 @@ func (c *checker) fail(pos, msg string) {
 	}
 }
 
+// failed reports whether any error was found so far.
+func (c *checker) failed() bool {
+	c.flush()
+	return len(c.errs) > 0
+}
+
 // flush records the error fail is holding back for a continuation.
 func (c *checker) flush() {
 	if c.lastMsg != "" {
@@ -153,7 +159,7 @@ func (c *checker) run(patterns []string) error {
 	if err != nil {
 		return err
 	}
-	if len(c.errs) > 0 {
+	if c.failed() {
 		return c.result()
 	}
 	if len(m.pkgs) == 0 {
@@ -172,7 +178,7 @@ func (c *checker) run(patterns []string) error {
 			c.fail(pos, e.Msg)
 		}
 	}
-	if len(c.errs) > 0 {
+	if c.failed() {
 		return c.result()
 	}
 

@@ -250,3 +250,16 @@ func TestRemembersExports(t *testing.T) {
 		t.Fatalf("a trimmed export file was not asked for again: %v", err)
 	}
 }
+
+// TestOneMissingDependency reports the import that cannot be loaded, alone:
+// not every other import as a consequence.
+func TestOneMissingDependency(t *testing.T) {
+	dir := module(t, map[string]string{
+		"lib/lib.go":    lib,
+		"cmd/m/main.go": "package main\n\nimport (\n\t\"fmt\"\n\n\t\"example.com/m/lib\"\n\t\"example.org/nowhere/pkg\"\n)\n\nfunc main() { fmt.Println(lib.Up(pkg.X)) }\n",
+	})
+	var te *TypeErrors
+	if err := Module(context.Background(), dir); !errors.As(err, &te) || len(te.Errors) != 1 || !strings.HasPrefix(te.Errors[0], "cmd/m/main.go:7:2: ") {
+		t.Fatalf("err = %v", err)
+	}
+}
