@@ -8,6 +8,7 @@ import (
 	"go/token"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -208,7 +209,10 @@ func (d *discovery) build(m *moduleInfo) error {
 			m.pkgs[x.id] = x
 		}
 	}
-	for _, p := range m.pkgs {
+	// Sorted, so that an error about a dependency names the same place
+	// every time.
+	for _, id := range slices.Sorted(maps.Keys(m.pkgs)) {
+		p := m.pkgs[id]
 		for ip, pos := range p.importPos {
 			if _, local := p.imports[ip]; !local && ip != "unsafe" && ip != "C" && !needed[ip] {
 				needed[ip] = true
