@@ -77,12 +77,12 @@ func Key(dir string, in Inputs) (key string, ok bool, err error) {
 			}
 			return nil
 		}
-		if !d.Type().IsRegular() && d.Type()&fs.ModeSymlink == 0 {
-			return nil
-		}
 		isSource := strings.HasSuffix(name, ".go") && !strings.HasSuffix(name, "_test.go")
 		if !(isSource || rel == "go.mod" || rel == "go.sum") || in.Skip != nil && in.Skip(rel) {
 			return nil
+		}
+		if info, err := os.Stat(p); err != nil || !info.Mode().IsRegular() {
+			return nil // a dangling link or a device: nothing the go command reads
 		}
 		if _, overlaid := in.Overlay[rel]; overlaid {
 			return nil

@@ -144,3 +144,25 @@ func TestStoreLoad(t *testing.T) {
 		t.Errorf("%d results kept, want at most %d", len(entries), keep)
 	}
 }
+
+// Links are followed to files; links to directories and dangling links
+// are not sources and do not fail the key.
+func TestKeyWithLinks(t *testing.T) {
+	dir := module(t)
+	before := key(t, dir, inputs)
+	if err := os.Symlink(filepath.Join(dir, "api"), filepath.Join(dir, "apilink.go")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(dir, "nowhere.go"), filepath.Join(dir, "dangling.go")); err != nil {
+		t.Fatal(err)
+	}
+	if after := key(t, dir, inputs); after != before {
+		t.Error("a link to a directory or a dangling link changed the key")
+	}
+	if err := os.Symlink(filepath.Join(dir, "api", "v1", "types.go"), filepath.Join(dir, "linked.go")); err != nil {
+		t.Fatal(err)
+	}
+	if after := key(t, dir, inputs); after == before {
+		t.Error("a link to a source file is not part of the key")
+	}
+}
