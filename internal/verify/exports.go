@@ -22,8 +22,9 @@ import (
 // command keeps in its build cache. Which file holds a package's export
 // data is a function of go.mod, go.sum, the toolchain and its environment,
 // and the packages asked for: it is asked once and remembered, so a check
-// that imports what an earlier one did runs no go command at all. A
-// remembered file that the build cache has since trimmed sends the check
+// that imports what an earlier one did runs only `go env`, not `go list`,
+// whose hashing of every dependency's sources costs more than the check.
+// A remembered file that the build cache has since trimmed sends the check
 // back to the go command.
 
 // external is the outcome of loading packages of other modules.
