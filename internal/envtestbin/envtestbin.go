@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"golang.org/x/mod/modfile"
+
+	"github.com/open-control-plane/spgen/internal/gocmd"
 )
 
 // Versions of the binaries: the Kubernetes release of the stack's k8s.io
@@ -232,8 +234,7 @@ func retry(ctx context.Context, log io.Writer, step, dir string, args ...string)
 }
 
 func goCommand(ctx context.Context, dir string, args ...string) *exec.Cmd {
-	cmd := exec.CommandContext(ctx, "go", args...)
-	cmd.Dir = dir
+	cmd := gocmd.Command(ctx, dir, args...)
 	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off")
 	return cmd
 }

@@ -9,12 +9,13 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 
 	"golang.org/x/mod/modfile"
 	"golang.org/x/mod/semver"
+
+	"github.com/open-control-plane/spgen/internal/gocmd"
 )
 
 // Merge returns the user's go.mod (user) moved from the old stack's go.mod
@@ -129,8 +130,7 @@ func Tidy(ctx context.Context, dir string) (goMod, goSum []byte, err error) {
 }
 
 func tidy(ctx context.Context, dir string, env ...string) error {
-	cmd := exec.CommandContext(ctx, "go", "mod", "tidy")
-	cmd.Dir = dir
+	cmd := gocmd.Command(ctx, dir, "mod", "tidy")
 	cmd.Env = append(append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off"), env...)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("go mod tidy: %w\n%s", err, bytes.TrimSpace(out))

@@ -8,7 +8,6 @@ import (
 	"go/types"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 
@@ -16,6 +15,7 @@ import (
 	"golang.org/x/tools/go/packages"
 
 	"github.com/open-control-plane/spgen/internal/gencache"
+	"github.com/open-control-plane/spgen/internal/gocmd"
 )
 
 // Types of packages of other modules come from the export data the go
@@ -109,9 +109,7 @@ func (c *checker) exportsKey(paths, flags []string) (key string, ok bool) {
 	if errors.Is(err2, fs.ErrNotExist) {
 		err2 = nil // a module without requirements
 	}
-	cmd := exec.CommandContext(c.ctx, "go", "env", "-json", "GOVERSION", "GOOS", "GOARCH", "GOFLAGS", "GOCACHE", "GOMODCACHE", "GOEXPERIMENT", "CGO_ENABLED", "GOAMD64", "GOARM64")
-	cmd.Dir = c.root
-	env, err3 := cmd.Output()
+	env, err3 := gocmd.Command(c.ctx, c.root, "env", "-json", "GOVERSION", "GOOS", "GOARCH", "GOFLAGS", "GOCACHE", "GOMODCACHE", "GOEXPERIMENT", "CGO_ENABLED", "GOAMD64", "GOARM64").Output()
 	if err1 != nil || err2 != nil || err3 != nil {
 		return "", false
 	}

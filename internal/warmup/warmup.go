@@ -22,12 +22,11 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
-	"time"
 
 	"golang.org/x/mod/modfile"
 	"golang.org/x/mod/module"
 
+	"github.com/open-control-plane/spgen/internal/gocmd"
 	"github.com/open-control-plane/spgen/internal/progress"
 )
 
@@ -77,7 +76,7 @@ type environment struct {
 
 func goEnv(ctx context.Context, dir string) (environment, error) {
 	var env environment
-	out, err := command(ctx, dir, "env", "-json", "GOVERSION", "GOOS", "GOARCH", "GOFLAGS", "GOMODCACHE", "GOCACHE", "CGO_ENABLED").Output()
+	out, err := gocmd.Command(ctx, dir, "env", "-json", "GOVERSION", "GOOS", "GOARCH", "GOFLAGS", "GOMODCACHE", "GOCACHE", "CGO_ENABLED").Output()
 	if err != nil {
 		return env, fmt.Errorf("go env: %w", exitDetail(err))
 	}
@@ -128,7 +127,7 @@ func download(ctx context.Context, dir string, env environment, mods []string, r
 		go func() {
 			defer wg.Done()
 			for m := range work {
-				out, err := command(ctx, dir, "mod", "download", m).CombinedOutput()
+				out, err := gocmd.Command(ctx, dir, "mod", "download", m).CombinedOutput()
 				if err != nil {
 					errs <- fmt.Errorf("downloading %s: %w\n%s", m, exitDetail(err), bytes.TrimSpace(out))
 					continue
@@ -163,7 +162,7 @@ func compile(ctx context.Context, dir string, rep *progress.Reporter) error {
 		return err
 	}
 	count := rep.Count("compiling dependencies (first run only)", "packages", len(deps))
-	cmd := command(ctx, dir, append([]string{"build", "-trimpath", "-v"}, deps...)...)
+	cmd := gocmd.Command(ctx, dir, append([]string{"build", "-trimpath", "-v"}, deps...)...)
 	stderr, err := cmd.StderrPipe()
 	if err == nil {
 		err = cmd.Start()
@@ -200,7 +199,7 @@ func compile(ctx context.Context, dir string, rep *progress.Reporter) error {
 // packages not written yet, are left out: the go command would search the
 // whole module graph for them.
 func dependencies(ctx context.Context, dir string) ([]string, error) {
-	out, err := command(ctx, dir, "list", "-e", "-deps", "-test", "-json=ImportPath,ForTest,Module,Standard", "./...").Output()
+	out, err := gocmd.Command(ctx, dir, "list", "-e", "-deps", "-test", "-json=ImportPath,ForTest,Module,Standard", "./...").Output()
 	if err != nil {
 		return nil, fmt.Errorf("listing dependencies: %w", exitDetail(err))
 	}
@@ -224,17 +223,6 @@ func dependencies(ctx context.Context, dir string) ([]string, error) {
 		deps = append(deps, p.ImportPath)
 	}
 	return deps, nil
-}
-
-// command runs the go command in its own process group, so that an
-// interrupt stops it and every compiler it started.
-func command(ctx context.Context, dir string, args ...string) *exec.Cmd {
-	cmd := exec.CommandContext(ctx, "go", args...)
-	cmd.Dir = dir
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	cmd.WaitDelay = 5 * time.Second
-	return cmd
 }
 
 func exitDetail(err error) error {

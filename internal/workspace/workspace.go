@@ -101,10 +101,17 @@ func (w *Workspace) open(o OpenOptions) error {
 		return fmt.Errorf("completing an interrupted spgen run: %w", err)
 	}
 	// A run killed while staging leaves its stage behind; under the lock
-	// no other run is using one.
+	// no other run is using one. A go command the killed run started may
+	// still be finishing a write into it: a removal that races one is
+	// repeated.
 	stale, _ := filepath.Glob(filepath.Join(w.Dir, projectfs.StateDir, stagePrefix+"*"))
 	for _, d := range stale {
-		_ = os.RemoveAll(d)
+		for range 3 {
+			if os.RemoveAll(d) == nil {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
 	}
 	if w.Project, err = spec.LoadWith(w.Dir, project.Check); err != nil {
 		return err
