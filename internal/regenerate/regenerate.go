@@ -14,6 +14,7 @@ import (
 
 	"github.com/open-control-plane/spgen/internal/codegen"
 	"github.com/open-control-plane/spgen/internal/gencache"
+	"github.com/open-control-plane/spgen/internal/gocmd"
 	"github.com/open-control-plane/spgen/internal/progress"
 	"github.com/open-control-plane/spgen/internal/project"
 	"github.com/open-control-plane/spgen/internal/scaffold"
@@ -68,7 +69,7 @@ func cachedArtifacts(ctx context.Context, dir string, p *spec.Project) (map[stri
 }
 
 func artifactsKey(ctx context.Context, dir string, p *spec.Project) (string, bool, error) {
-	toolchain, err := warmup.Toolchain(ctx, dir)
+	env, err := gocmd.GoEnv(ctx, dir)
 	if err != nil {
 		return "", false, err
 	}
@@ -76,7 +77,7 @@ func artifactsKey(ctx context.Context, dir string, p *spec.Project) (string, boo
 	if err != nil {
 		return "", false, err
 	}
-	return gencache.Key(dir, gencache.Inputs{Toolchain: toolchain, Spec: specJSON, Skip: codegen.IsArtifact})
+	return gencache.Key(dir, gencache.Inputs{Toolchain: env.Fingerprint(), Spec: specJSON, Skip: codegen.IsArtifact})
 }
 
 // Stale lists generated files the lock records that are no longer produced.

@@ -109,11 +109,11 @@ func (c *checker) exportsKey(paths, flags []string) (key string, ok bool) {
 	if errors.Is(err2, fs.ErrNotExist) {
 		err2 = nil // a module without requirements
 	}
-	env, err3 := gocmd.Command(c.ctx, c.root, "env", "-json", "GOVERSION", "GOOS", "GOARCH", "GOFLAGS", "GOCACHE", "GOMODCACHE", "GOEXPERIMENT", "CGO_ENABLED", "GOAMD64", "GOARM64").Output()
+	env, err3 := gocmd.GoEnv(c.ctx, c.root)
 	if err1 != nil || err2 != nil || err3 != nil {
 		return "", false
 	}
-	return "exports-" + gencache.Sum(string(gomod), string(gosum), string(env), strings.Join(flags, " "), strings.Join(paths, "\n")), true
+	return "exports-" + gencache.Sum(string(gomod), string(gosum), env.Fingerprint(), strings.Join(flags, " "), strings.Join(paths, "\n")), true
 }
 
 func allExist(files map[string][]byte) bool {

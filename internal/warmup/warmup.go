@@ -34,7 +34,7 @@ import (
 // package its packages and tests import, unless an earlier run did so for
 // the same go.mod, go.sum and Go toolchain.
 func Ensure(ctx context.Context, dir string, rep *progress.Reporter) error {
-	env, err := goEnv(ctx, dir)
+	env, err := gocmd.GoEnv(ctx, dir)
 	if err != nil {
 		return err
 	}
@@ -63,31 +63,11 @@ func Ensure(ctx context.Context, dir string, rep *progress.Reporter) error {
 	return nil
 }
 
-// Toolchain names the go command and the environment that shape what it
-// loads and builds, for keys of caches that depend on them.
-func Toolchain(ctx context.Context, dir string) (string, error) {
-	env, err := goEnv(ctx, dir)
-	return fmt.Sprintf("%+v", env), err
-}
-
-type environment struct {
-	GOVERSION, GOOS, GOARCH, GOFLAGS, GOMODCACHE, GOCACHE, CGO_ENABLED string
-}
-
-func goEnv(ctx context.Context, dir string) (environment, error) {
-	var env environment
-	out, err := gocmd.Command(ctx, dir, "env", "-json", "GOVERSION", "GOOS", "GOARCH", "GOFLAGS", "GOMODCACHE", "GOCACHE", "CGO_ENABLED").Output()
-	if err != nil {
-		return env, fmt.Errorf("go env: %w", exitDetail(err))
-	}
-	return env, json.Unmarshal(out, &env)
-}
-
 // markerPath names what a warm cache was made for: the dependency set and
 // everything of the toolchain that changes compiled output.
-func markerPath(env environment, goMod, goSum []byte) string {
+func markerPath(env gocmd.Env, goMod, goSum []byte) string {
 	h := sha256.New()
-	for _, part := range [][]byte{goMod, goSum, []byte(fmt.Sprintf("%+v", env))} {
+	for _, part := range [][]byte{goMod, goSum, []byte(env.Fingerprint())} {
 		fmt.Fprintf(h, "%d\n", len(part))
 		h.Write(part)
 	}
@@ -99,7 +79,7 @@ func markerPath(env environment, goMod, goSum []byte) string {
 }
 
 // missing lists the required modules that are not in the module cache.
-func missing(env environment, mf *modfile.File) []string {
+func missing(env gocmd.Env, mf *modfile.File) []string {
 	var out []string
 	for _, r := range mf.Require {
 		escaped, err := module.EscapePath(r.Mod.Path)
@@ -114,7 +94,7 @@ func missing(env environment, mf *modfile.File) []string {
 }
 
 // download fetches modules, a few at a time, counting them as they arrive.
-func download(ctx context.Context, dir string, env environment, mods []string, rep *progress.Reporter) error {
+func download(ctx context.Context, dir string, env gocmd.Env, mods []string, rep *progress.Reporter) error {
 	if len(mods) == 0 {
 		return nil
 	}
