@@ -24,7 +24,7 @@ func IsArtifact(p string) bool {
 // the given contents instead of what is on disk, such as packages rendered
 // but not yet written.
 func Generate(ctx context.Context, dir string, p *spec.Project, overlay map[string][]byte) (map[string][]byte, error) {
-	out, err := controllerTools(ctx, dir, p.Module, p.Versions(), overlay)
+	out, service, err := controllerTools(ctx, dir, p.Module, p.Versions(), overlay)
 	if err != nil {
 		return nil, err
 	}
@@ -32,7 +32,17 @@ func Generate(ctx context.Context, dir string, p *spec.Project, overlay map[stri
 	if err != nil {
 		return nil, err
 	}
-	wiring, err := Wiring(p, rules)
+	if len(service) > 0 {
+		if !p.Options.WorkloadCluster {
+			return nil, &Error{Msg: "internal/controller: +spgen:service:rbac markers say what a workload in a workload cluster may do on the managed control plane, but this provider runs its workload in the managed control plane (no workload cluster); remove them"}
+		}
+		// Kubernetes lets the provider grant only what it holds itself.
+		rules = mergeRules(append(rules, service...))
+		if out[RoleFile], err = roleYAML(rules); err != nil {
+			return nil, err
+		}
+	}
+	wiring, err := Wiring(p, rules, service)
 	if err != nil {
 		return nil, err
 	}

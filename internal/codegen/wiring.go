@@ -55,8 +55,10 @@ func apiPackages(p *spec.Project) (map[string]apiImport, []string) {
 }
 
 // Wiring renders the wiring package for p. rules are the permissions the
-// reconcilers need on the target clusters (from their rbac markers).
-func Wiring(p *spec.Project, rules []rbacv1.PolicyRule) ([]byte, error) {
+// reconcilers need on the target clusters (from their rbac markers),
+// service what the workload may do on the managed control plane from a
+// workload cluster.
+func Wiring(p *spec.Project, rules, service []rbacv1.PolicyRule) ([]byte, error) {
 	f := jen.NewFile("wiring")
 	f.HeaderComment(Header)
 	f.PackageComment("Package wiring connects the provider's API kinds, schemes, permissions and")
@@ -138,12 +140,27 @@ func Wiring(p *spec.Project, rules []rbacv1.PolicyRule) ([]byte, error) {
 	if p.Options.WorkloadCluster {
 		f.Comment("and the workload cluster,")
 	}
-	f.Comment("derived from the +kubebuilder:rbac markers in internal/controller.")
+	if p.Options.WorkloadCluster {
+		f.Comment("derived from the +kubebuilder:rbac and +spgen:service:rbac markers in")
+		f.Comment("internal/controller.")
+	} else {
+		f.Comment("derived from the +kubebuilder:rbac markers in internal/controller.")
+	}
 	f.Var().Id("TargetPermissions").Op("=").Index().Qual(pkgRBAC, "PolicyRule").ValuesFunc(func(g *jen.Group) {
 		for _, r := range rules {
 			g.Add(policyRule(r))
 		}
 	})
+	if p.Options.WorkloadCluster {
+		f.Comment("ServicePermissions are what the workload in the workload cluster may do on the")
+		f.Comment("managed control plane, derived from the +spgen:service:rbac markers in")
+		f.Comment("internal/controller; the reconcilers get them as Deps.ServicePermissions.")
+		f.Var().Id("ServicePermissions").Op("=").Index().Qual(pkgRBAC, "PolicyRule").ValuesFunc(func(g *jen.Group) {
+			for _, r := range service {
+				g.Add(policyRule(r))
+			}
+		})
+	}
 
 	depsPkg := p.Module + "/internal/provider"
 	for _, k := range p.Reconciled() {
@@ -154,8 +171,11 @@ func Wiring(p *spec.Project, rules []rbacv1.PolicyRule) ([]byte, error) {
 		f.Commentf("%s builds the reconciler of %s %s as the manager runs it: openMCP's", name, k.Kind, k.Version)
 		f.Commentf("reconciler around the one controller.New%sReconciler builds. access gives", k.Kind)
 		f.Comment("access to the managed control plane (and workload cluster) of a request.")
-		f.Func().Id(name).Params(jen.Id("d").Qual(depsPkg, "Deps"), jen.Id("access").Qual(pkgAccess, "AdvancedProvider")).Op("*").Qual(pkgSP, "APIReconciler").Types(objT, cfgT).Block(
-			jen.Return(
+		f.Func().Id(name).Params(jen.Id("d").Qual(depsPkg, "Deps"), jen.Id("access").Qual(pkgAccess, "AdvancedProvider")).Op("*").Qual(pkgSP, "APIReconciler").Types(objT, cfgT).BlockFunc(func(g *jen.Group) {
+			if p.Options.WorkloadCluster {
+				g.Id("d").Dot("ServicePermissions").Op("=").Id("ServicePermissions")
+			}
+			g.Return(
 				jen.Qual(pkgSP, "NewAPIReconcilerBuilder").Types(objT, cfgT).Call().Op(".").Line().
 					Id("EmptyObjectProvider").Call(jen.Func().Params().Add(objT).Block(jen.Return(jen.Op("&").Qual(api, k.Kind).Values()))).Op(".").Line().
 					Id("EmptyConfigProvider").Call(jen.Func().Params().Add(cfgT).Block(jen.Return(jen.Op("&").Qual(api, "ProviderConfig").Values()))).Op(".").Line().
@@ -169,8 +189,8 @@ func Wiring(p *spec.Project, rules []rbacv1.PolicyRule) ([]byte, error) {
 					Id("ConfigMapNamespace").Call(jen.Id("d").Dot("ProviderNamespace")).Op(".").Line().
 					Id("Reconciler").Call(jen.Qual(controllerPkg, "New"+k.Kind+"Reconciler").Call(jen.Id("d"))).Op(".").Line().
 					Id("MustBuild").Call(),
-			),
-		)
+			)
+		})
 	}
 
 	reconciled := p.Reconciled()

@@ -171,6 +171,8 @@ var projectFiles = []file{
 	generated("api/crds.go.tmpl", "api/crds/crds.go", always),
 	generated("provider/deps.go.tmpl", "internal/provider/deps.go", always).from(3),
 	generated("apiserver/apiserver.go.tmpl", "test/apiserver/apiserver.go", always).from(3),
+	generated("managed/managed.go.tmpl", "internal/managed/managed.go", always).from(4),
+	generated("managed/managed_test.go.tmpl", "internal/managed/managed_test.go", always).from(4),
 	scaffolded("controller/common.go.tmpl", "internal/controller/common.go", always),
 	scaffolded("samples/providerconfig.yaml.tmpl", "config/samples/providerconfig.yaml", always),
 	scaffolded("controller/suite_test.go.tmpl", "internal/controller/suite_test.go", always),

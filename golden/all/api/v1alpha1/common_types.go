@@ -21,9 +21,13 @@ import (
 )
 
 // ManagedResource is an object the provider manages for a user, with the
-// phase it is in.
+// cluster it lives in and the phase it is in.
 type ManagedResource struct {
 	corev1.TypedObjectReference `json:",inline"`
+
+	// Cluster the object lives in: platform, mcp or workload.
+	// +optional
+	Cluster string `json:"cluster,omitempty"`
 
 	// Phase of the object: Progressing, Ready or Terminating.
 	Phase string `json:"phase"`

@@ -48,10 +48,13 @@ type ProviderConfigSpec struct {
 	// +optional
 	ImagePullSecrets []corev1.LocalObjectReference `json:"imagePullSecrets,omitempty"`
 
-	// CABundle refers to a ConfigMap in the provider's namespace on the
-	// platform cluster holding additional trusted CA certificates.
+	// CABundleRef selects a key of a ConfigMap in the provider's namespace
+	// on the platform cluster holding PEM-encoded CA certificates. The
+	// provider copies them to where the workload runs, which trusts them
+	// besides the system's. A change to the ConfigMap reaches every
+	// workload.
 	// +optional
-	CABundle *CABundleReference `json:"caBundle,omitempty"`
+	CABundleRef *corev1.ConfigMapKeySelector `json:"caBundleRef,omitempty"`
 }
 
 // ImageVersions names an image and the versions of it users may request.
@@ -68,18 +71,6 @@ type ImageVersions struct {
 	// Image is the repository of the image, without a tag.
 	// +kubebuilder:validation:MinLength=1
 	Image string `json:"image"`
-}
-
-// CABundleReference selects a key of a ConfigMap.
-type CABundleReference struct {
-	// Name of the ConfigMap.
-	// +kubebuilder:validation:MinLength=1
-	Name string `json:"name"`
-
-	// Key in the ConfigMap; defaults to ca.crt.
-	// +kubebuilder:default:="ca.crt"
-	// +optional
-	Key string `json:"key,omitempty"`
 }
 
 // ProviderConfigStatus is the observed state of the ProviderConfig.
@@ -174,4 +165,10 @@ func (o *ProviderConfig) ReferencesPullSecret(name string) bool {
 		}
 	}
 	return false
+}
+
+// ReferencesConfigMap reports whether the named ConfigMap holds the CA
+// bundle.
+func (o *ProviderConfig) ReferencesConfigMap(name string) bool {
+	return o != nil && o.Spec.CABundleRef != nil && o.Spec.CABundleRef.Name == name
 }

@@ -18,23 +18,31 @@ package controller
 
 import (
 	"context"
-	"errors"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
 	"fmt"
-	"reflect"
-	"slices"
-	"strings"
-
+	"github.com/openmcp-project/controller-utils/pkg/clusters"
 	"github.com/openmcp-project/opencontrolplane-runtime/pkg/serviceprovider"
 	apiconst "github.com/openmcp-project/openmcp-operator/api/constants"
 	appsv1 "k8s.io/api/apps/v1"
+	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"k8s.io/client-go/tools/events"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"strings"
+	"time"
+
+	"example.com/acme/sp-velero/internal/managed"
 )
 
 // Labels put on everything the provider creates, so it can find and remove it.
@@ -50,6 +58,8 @@ const (
 	ReasonReconciling       = "Reconciling"
 	ReasonVersionNotAllowed = "VersionNotAllowed"
 	ReasonPullSecretMissing = "PullSecretMissing"
+	ReasonCABundleMissing   = "CABundleMissing"
+	ReasonCABundleInvalid   = "CABundleInvalid"
 	ReasonApplyFailed       = "ApplyFailed"
 	ReasonWorkloadNotReady  = "WorkloadNotReady"
 	ReasonDeletionBlocked   = "DeletionBlocked"
@@ -112,54 +122,229 @@ func warn(recorder events.EventRecorder, obj client.Object, reason, action, mess
 	recorder.Eventf(obj, nil, corev1.EventTypeWarning, reason, action, "%s", message)
 }
 
-// MissingSecretError names an image pull secret the ProviderConfig refers to
-// that does not exist on the platform cluster.
-type MissingSecretError struct {
-	Name, Namespace string
+// ConfigError is something the ProviderConfig refers to that cannot be
+// used. The platform operator has to fix it; the message says how.
+type ConfigError struct {
+	Reason, Action, Message string
 }
 
-func (e *MissingSecretError) Error() string {
-	return fmt.Sprintf("image pull secret %q not found in namespace %q on the platform cluster", e.Name, e.Namespace)
-}
+func (e *ConfigError) Error() string { return e.Message }
 
-// syncPullSecrets copies the named secrets from sourceNamespace on the
-// platform cluster into targetNamespace of the target cluster, and removes
-// copies that are no longer referenced. It returns the references the
-// workload must use.
-func syncPullSecrets(ctx context.Context, platform client.Client, sourceNamespace string, target client.Client, targetNamespace string, refs []corev1.LocalObjectReference, labels map[string]string) ([]corev1.LocalObjectReference, error) {
-	wanted := make([]corev1.LocalObjectReference, 0, len(refs))
+// readPullSecrets reads the image pull secrets the ProviderConfig pcName
+// refers to from namespace on the platform cluster.
+func readPullSecrets(ctx context.Context, platform client.Client, namespace, pcName string, refs []corev1.LocalObjectReference) ([]corev1.Secret, error) {
+	secrets := make([]corev1.Secret, 0, len(refs))
 	for _, ref := range refs {
-		source := &corev1.Secret{}
-		if err := platform.Get(ctx, client.ObjectKey{Namespace: sourceNamespace, Name: ref.Name}, source); err != nil {
+		var s corev1.Secret
+		if err := platform.Get(ctx, client.ObjectKey{Namespace: namespace, Name: ref.Name}, &s); err != nil {
 			if apierrors.IsNotFound(err) {
-				return nil, &MissingSecretError{Name: ref.Name, Namespace: sourceNamespace}
+				return nil, &ConfigError{Reason: ReasonPullSecretMissing, Action: "CopyPullSecret", Message: fmt.Sprintf(
+					"image pull secret %q not found in namespace %q on the platform cluster; create it there or remove it from spec.imagePullSecrets of ProviderConfig %s",
+					ref.Name, namespace, pcName)}
 			}
 			return nil, fmt.Errorf("reading image pull secret %q: %w", ref.Name, err)
 		}
-		copied := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: ref.Name, Namespace: targetNamespace}}
-		if _, err := controllerutil.CreateOrUpdate(ctx, target, copied, func() error {
-			copied.Labels = mergeLabels(copied.Labels, labels)
-			copied.Type = source.Type
-			copied.Data = source.Data
+		secrets = append(secrets, s)
+	}
+	return secrets, nil
+}
+
+// addPullSecrets declares copies of the pull secrets next to the workload;
+// copies no longer referenced are removed.
+func addPullSecrets(set *managed.Set, cluster managed.Cluster, namespace string, secrets []corev1.Secret) {
+	for _, src := range secrets {
+		copied := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: src.Name, Namespace: namespace}}
+		set.Add(cluster, copied, func() error {
+			copied.Type = src.Type
+			copied.Data = src.Data
 			return nil
-		}); err != nil {
-			return nil, fmt.Errorf("copying image pull secret %q: %w", ref.Name, err)
+		})
+	}
+	set.Prune(cluster, corev1.SchemeGroupVersion.WithKind("Secret"))
+}
+
+func references(secrets []corev1.Secret) []corev1.LocalObjectReference {
+	refs := make([]corev1.LocalObjectReference, 0, len(secrets))
+	for _, s := range secrets {
+		refs = append(refs, corev1.LocalObjectReference{Name: s.Name})
+	}
+	return refs
+}
+
+// The CA bundle is copied into a ConfigMap next to the workload and
+// mounted as a certificate directory searched before the system's.
+const (
+	CABundleConfigMap = "ca-bundle"
+	CABundleKey       = "ca.crt"
+	CABundleDir       = "/etc/ssl/custom-ca"
+	// CABundleHashAnnotation on the pod template changes with the bundle,
+	// so the workload restarts and trusts the new one.
+	CABundleHashAnnotation = "velero.services.open-control-plane.io/ca-bundle-hash"
+)
+
+// readCABundle reads the PEM certificates ref selects in namespace on the
+// platform cluster; nil when the ProviderConfig pcName names none, or when
+// an optional one does not exist.
+func readCABundle(ctx context.Context, platform client.Client, namespace, pcName string, ref *corev1.ConfigMapKeySelector) ([]byte, error) {
+	if ref == nil {
+		return nil, nil
+	}
+	optional := ref.Optional != nil && *ref.Optional
+	var cm corev1.ConfigMap
+	if err := platform.Get(ctx, client.ObjectKey{Namespace: namespace, Name: ref.Name}, &cm); err != nil {
+		if !apierrors.IsNotFound(err) {
+			return nil, fmt.Errorf("reading CA bundle ConfigMap %q: %w", ref.Name, err)
 		}
-		wanted = append(wanted, corev1.LocalObjectReference{Name: ref.Name})
-	}
-	var existing corev1.SecretList
-	if err := target.List(ctx, &existing, client.InNamespace(targetNamespace), client.MatchingLabels(labels)); err != nil {
-		return nil, fmt.Errorf("listing copied image pull secrets: %w", err)
-	}
-	for i := range existing.Items {
-		s := &existing.Items[i]
-		if !slices.ContainsFunc(wanted, func(r corev1.LocalObjectReference) bool { return r.Name == s.Name }) {
-			if err := target.Delete(ctx, s); client.IgnoreNotFound(err) != nil {
-				return nil, fmt.Errorf("removing stale image pull secret %q: %w", s.Name, err)
-			}
+		if optional {
+			return nil, nil
 		}
+		return nil, &ConfigError{Reason: ReasonCABundleMissing, Action: "ReadCABundle", Message: fmt.Sprintf(
+			"CA bundle ConfigMap %q not found in namespace %q on the platform cluster; create it there or remove spec.caBundleRef from ProviderConfig %s",
+			ref.Name, namespace, pcName)}
 	}
-	return wanted, nil
+	bundle, ok := cm.Data[ref.Key]
+	if !ok {
+		if optional {
+			return nil, nil
+		}
+		return nil, &ConfigError{Reason: ReasonCABundleMissing, Action: "ReadCABundle", Message: fmt.Sprintf(
+			"CA bundle ConfigMap %q in namespace %q on the platform cluster has no key %q; add it or correct spec.caBundleRef.key of ProviderConfig %s",
+			ref.Name, namespace, ref.Key, pcName)}
+	}
+	if !x509.NewCertPool().AppendCertsFromPEM([]byte(bundle)) {
+		return nil, &ConfigError{Reason: ReasonCABundleInvalid, Action: "ReadCABundle", Message: fmt.Sprintf(
+			"key %q of CA bundle ConfigMap %q in namespace %q on the platform cluster holds no PEM-encoded certificate; ProviderConfig %s refers to it",
+			ref.Key, ref.Name, namespace, pcName)}
+	}
+	return []byte(bundle), nil
+}
+
+// addCABundle declares the copy of the CA bundle next to the workload, or
+// its removal when there is none.
+func addCABundle(set *managed.Set, cluster managed.Cluster, namespace string, bundle []byte) {
+	if bundle != nil {
+		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: CABundleConfigMap, Namespace: namespace}}
+		set.Add(cluster, cm, func() error {
+			cm.Data = map[string]string{CABundleKey: string(bundle)}
+			return nil
+		})
+	}
+	set.Prune(cluster, corev1.SchemeGroupVersion.WithKind("ConfigMap"))
+}
+
+// trustCABundle makes every container of the pod trust the bundle: it is
+// mounted and put first on SSL_CERT_DIR, which Go, OpenSSL and most TLS
+// stacks read, followed by the system's certificates.
+func trustCABundle(pod *corev1.PodTemplateSpec, bundle []byte) {
+	if bundle == nil {
+		delete(pod.Annotations, CABundleHashAnnotation)
+		return
+	}
+	sum := sha256.Sum256(bundle)
+	pod.Annotations = mergeLabels(pod.Annotations, map[string]string{CABundleHashAnnotation: hex.EncodeToString(sum[:8])})
+	pod.Spec.Volumes = append(pod.Spec.Volumes, corev1.Volume{
+		Name:         "ca-bundle",
+		VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: CABundleConfigMap}}},
+	})
+	for i := range pod.Spec.Containers {
+		c := &pod.Spec.Containers[i]
+		c.VolumeMounts = append(c.VolumeMounts, corev1.VolumeMount{Name: "ca-bundle", MountPath: CABundleDir, ReadOnly: true})
+		c.Env = append(c.Env, corev1.EnvVar{Name: "SSL_CERT_DIR", Value: CABundleDir + ":/etc/ssl/certs"})
+	}
+}
+
+// The workload in the workload cluster reaches the managed control plane
+// as a ServiceAccount there, through a kubeconfig Secret next to it.
+const (
+	ServiceKubeconfigSecret = "mcp-kubeconfig"
+	ServiceKubeconfigDir    = "/etc/openmcp/mcp"
+	// TokenExpiresAnnotation on the kubeconfig Secret says when its token
+	// expires.
+	TokenExpiresAnnotation = "velero.services.open-control-plane.io/token-expires"
+
+	serviceTokenLifetime = 24 * time.Hour
+	// serviceTokenRenewal is how often tokens are checked: one that
+	// expires within this time is replaced, so a token is always renewed
+	// at least one check before it expires.
+	serviceTokenRenewal = serviceTokenLifetime / 3
+)
+
+// addServiceAccess declares the workload's identity on the managed control
+// plane (a ServiceAccount in namespace, bound to a ClusterRole with rules)
+// and the kubeconfig Secret for it in namespace on the workload cluster.
+func addServiceAccess(ctx context.Context, set *managed.Set, mcp *clusters.Cluster, namespace, name string, rules []rbacv1.PolicyRule) {
+	set.Add(managed.MCP, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace}}, nil)
+	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace}}
+	set.Add(managed.MCP, sa, nil)
+	role := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: namespace}}
+	set.Add(managed.MCP, role, func() error {
+		role.Rules = rules
+		return nil
+	})
+	binding := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: namespace}}
+	set.Add(managed.MCP, binding, func() error {
+		binding.RoleRef = rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role.Name}
+		binding.Subjects = []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: sa.Name, Namespace: namespace}}
+		return nil
+	})
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: ServiceKubeconfigSecret, Namespace: namespace}}
+	set.Add(managed.Workload, secret, func() error {
+		return renewServiceToken(ctx, mcp, sa, secret)
+	})
+}
+
+// renewServiceToken fills secret with a kubeconfig for sa on the managed
+// control plane, requesting a new token unless the one it holds is valid
+// for longer than serviceTokenRenewal. The kubeconfig reads the token from
+// its file, so a renewed token is used without a restart.
+func renewServiceToken(ctx context.Context, mcp *clusters.Cluster, sa *corev1.ServiceAccount, secret *corev1.Secret) error {
+	expires, err := time.Parse(time.RFC3339, secret.Annotations[TokenExpiresAnnotation])
+	if err == nil && time.Until(expires) > serviceTokenRenewal && len(secret.Data["token"]) > 0 {
+		return nil
+	}
+	tr := &authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: ptr.To(int64(serviceTokenLifetime.Seconds()))}}
+	if err := mcp.Client().SubResource("token").Create(ctx, sa, tr); err != nil {
+		return fmt.Errorf("requesting a token for ServiceAccount %s/%s on the managed control plane: %w", sa.Namespace, sa.Name, err)
+	}
+	kubeconfig, err := serviceKubeconfig(mcp.RESTConfig())
+	if err != nil {
+		return err
+	}
+	secret.Data = map[string][]byte{"kubeconfig": kubeconfig, "token": []byte(tr.Status.Token)}
+	secret.Annotations = mergeLabels(secret.Annotations, map[string]string{TokenExpiresAnnotation: tr.Status.ExpirationTimestamp.UTC().Format(time.RFC3339)})
+	return nil
+}
+
+// serviceKubeconfig points at the managed control plane cfg reaches, with
+// the token read from the mounted Secret.
+func serviceKubeconfig(cfg *rest.Config) ([]byte, error) {
+	if cfg == nil {
+		return nil, fmt.Errorf("the managed control plane's connection is unknown")
+	}
+	cfg = rest.CopyConfig(cfg)
+	if err := rest.LoadTLSFiles(cfg); err != nil {
+		return nil, fmt.Errorf("reading the managed control plane's CA: %w", err)
+	}
+	return clientcmd.Write(clientcmdapi.Config{
+		Clusters:       map[string]*clientcmdapi.Cluster{"mcp": {Server: cfg.Host, CertificateAuthorityData: cfg.CAData}},
+		AuthInfos:      map[string]*clientcmdapi.AuthInfo{"service": {TokenFile: ServiceKubeconfigDir + "/token"}},
+		Contexts:       map[string]*clientcmdapi.Context{"mcp": {Cluster: "mcp", AuthInfo: "service"}},
+		CurrentContext: "mcp",
+	})
+}
+
+// mountServiceKubeconfig gives every container of the pod the kubeconfig
+// for the managed control plane, as KUBECONFIG.
+func mountServiceKubeconfig(pod *corev1.PodTemplateSpec) {
+	pod.Spec.Volumes = append(pod.Spec.Volumes, corev1.Volume{
+		Name:         "mcp-kubeconfig",
+		VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: ServiceKubeconfigSecret}},
+	})
+	for i := range pod.Spec.Containers {
+		c := &pod.Spec.Containers[i]
+		c.VolumeMounts = append(c.VolumeMounts, corev1.VolumeMount{Name: "mcp-kubeconfig", MountPath: ServiceKubeconfigDir, ReadOnly: true})
+		c.Env = append(c.Env, corev1.EnvVar{Name: "KUBECONFIG", Value: ServiceKubeconfigDir + "/kubeconfig"})
+	}
 }
 
 // blockingKinds returns the kinds of which objects still exist on the cluster.
@@ -180,44 +365,6 @@ func blockingKinds(ctx context.Context, c client.Client, kinds []schema.GroupVer
 		}
 	}
 	return blocking, nil
-}
-
-// deleteAll deletes objs and returns those that still exist, so the caller
-// can wait for them. Objects already marked for deletion count as gone when
-// done says so (a namespace, for example, finishes on its own).
-func deleteAll(ctx context.Context, c client.Client, objs ...client.Object) ([]client.Object, error) {
-	var remaining []client.Object
-	var errs []error
-	for _, obj := range objs {
-		if err := c.Get(ctx, client.ObjectKeyFromObject(obj), obj); err != nil {
-			if apierrors.IsNotFound(err) || meta.IsNoMatchError(err) {
-				continue
-			}
-			errs = append(errs, err)
-			continue
-		}
-		if obj.GetDeletionTimestamp() == nil {
-			if err := c.Delete(ctx, obj, client.PropagationPolicy(metav1.DeletePropagationBackground)); client.IgnoreNotFound(err) != nil {
-				errs = append(errs, err)
-				continue
-			}
-		}
-		if _, isNamespace := obj.(*corev1.Namespace); isNamespace {
-			continue
-		}
-		remaining = append(remaining, obj)
-	}
-	return remaining, errors.Join(errs...)
-}
-
-// describe names objects for a status message.
-func describe(objs []client.Object) string {
-	names := make([]string, 0, len(objs))
-	for _, o := range objs {
-		kind := reflect.TypeOf(o).Elem().Name()
-		names = append(names, kind+" "+client.ObjectKeyFromObject(o).String())
-	}
-	return strings.Join(names, ", ")
 }
 
 func mergeLabels(dst, src map[string]string) map[string]string {

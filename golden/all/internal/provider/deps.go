@@ -7,6 +7,7 @@ package provider
 
 import (
 	"github.com/openmcp-project/controller-utils/pkg/clusters"
+	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/client-go/tools/events"
 )
 
@@ -27,4 +28,8 @@ type Deps struct {
 	OnboardingCluster *clusters.Cluster
 	// Recorder reports failures as Kubernetes Events on users' objects.
 	Recorder events.EventRecorder
+	// ServicePermissions are what the workload in the workload cluster may
+	// do on the managed control plane. The wiring fills them from the
+	// +spgen:service:rbac markers in internal/controller.
+	ServicePermissions []rbacv1.PolicyRule
 }

@@ -18,7 +18,17 @@ package controller_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"fmt"
+	"math/big"
+	"net/http"
+	"path"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -39,10 +49,11 @@ import (
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"example.com/acme/sp-velero/internal/controller"
 )
 
 var testSeq atomic.Int64
@@ -52,7 +63,7 @@ func unique(prefix string) string {
 	return fmt.Sprintf("%s-%d-%d", prefix, time.Now().UnixNano()%100000, testSeq.Add(1))
 }
 
-// recordingCluster is a cluster whose client counts the kinds created through
+// recordingCluster is a cluster that counts the resources created through
 // it, so tests can tell which cluster the provider wrote to.
 type recordingCluster struct {
 	*clusters.Cluster
@@ -62,28 +73,36 @@ type recordingCluster struct {
 
 func newRecordingCluster(t *testing.T, id string, scheme *runtime.Scheme) *recordingCluster {
 	t.Helper()
-	base, err := client.NewWithWatch(apiServer.Config(t), client.Options{Scheme: scheme})
-	if err != nil {
+	rc := &recordingCluster{created: map[string]int{}}
+	cfg := apiServer.Config(t)
+	cfg.Wrap(func(next http.RoundTripper) http.RoundTripper {
+		return roundTripFunc(func(req *http.Request) (*http.Response, error) {
+			if req.Method == http.MethodPost {
+				rc.mu.Lock()
+				rc.created[path.Base(req.URL.Path)]++
+				rc.mu.Unlock()
+			}
+			return next.RoundTrip(req)
+		})
+	})
+	rc.Cluster = clusters.New(id).WithRESTConfig(cfg)
+	if err := rc.InitializeClient(scheme); err != nil {
 		t.Fatal(err)
 	}
-	rc := &recordingCluster{created: map[string]int{}}
-	wrapped := interceptor.NewClient(base, interceptor.Funcs{
-		Create: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.CreateOption) error {
-			rc.mu.Lock()
-			rc.created[fmt.Sprintf("%T", obj)]++
-			rc.mu.Unlock()
-			return c.Create(ctx, obj, opts...)
-		},
-	})
-	rc.Cluster = clusters.NewTestClusterFromClient(id, wrapped)
 	return rc
 }
 
-func (rc *recordingCluster) createdCount(kind string) int {
+// createdCount says how many objects of resource (e.g. "deployments") were
+// created through the cluster.
+func (rc *recordingCluster) createdCount(resource string) int {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
-	return rc.created[kind]
+	return rc.created[resource]
 }
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(req *http.Request) (*http.Response, error) { return f(req) }
 
 // fakeAccess hands out the test clusters instead of requesting access from
 // the openMCP operator.
@@ -253,6 +272,47 @@ func noSecrets(t *testing.T, conds []metav1.Condition, secret string) {
 	for _, c := range conds {
 		if strings.Contains(c.Message, secret) {
 			t.Errorf("condition %s exposes secret material: %q", c.Type, c.Message)
+		}
+	}
+}
+
+// newTestCA returns a new self-signed CA certificate, PEM-encoded.
+func newTestCA(t *testing.T) string {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(testSeq.Add(1)),
+		Subject:               pkix.Name{CommonName: unique("test-ca")},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(time.Hour),
+		IsCA:                  true,
+		BasicConstraintsValid: true,
+		KeyUsage:              x509.KeyUsageCertSign,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+}
+
+// expectTrusted checks that every container mounts the CA bundle and
+// searches it first for certificates.
+func expectTrusted(t *testing.T, pod corev1.PodTemplateSpec) {
+	t.Helper()
+	if pod.Annotations[controller.CABundleHashAnnotation] == "" {
+		t.Errorf("pod template has no CA bundle hash, so changes would not restart it")
+	}
+	for _, c := range pod.Spec.Containers {
+		mounted := slices.ContainsFunc(c.VolumeMounts, func(m corev1.VolumeMount) bool { return m.MountPath == controller.CABundleDir })
+		trusted := slices.ContainsFunc(c.Env, func(v corev1.EnvVar) bool {
+			return v.Name == "SSL_CERT_DIR" && strings.HasPrefix(v.Value, controller.CABundleDir+":")
+		})
+		if !mounted || !trusted {
+			t.Errorf("container %s does not trust the CA bundle (mounted %v, SSL_CERT_DIR %v)", c.Name, mounted, trusted)
 		}
 	}
 }

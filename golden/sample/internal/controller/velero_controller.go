@@ -20,7 +20,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -36,10 +35,10 @@ import (
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	v1alpha1 "example.com/acme/sp-velero/api/v1alpha1"
+	"example.com/acme/sp-velero/internal/managed"
 	"example.com/acme/sp-velero/internal/provider"
 )
 
@@ -64,8 +63,7 @@ const (
 // on the managed control plane) are derived from these rbac markers by
 // `spgen generate`. Keep them to what the code below needs.
 //
-// +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;create;update;patch;delete
-// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups="",resources=namespaces;secrets;configmaps,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=apiextensions.k8s.io,resources=customresourcedefinitions,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=velero.example.open-control-plane.io,resources=exampleveleroes,verbs=get;list;watch
@@ -76,7 +74,8 @@ type VeleroReconciler struct {
 	PlatformCluster   *clusters.Cluster
 	OnboardingCluster *clusters.Cluster
 	// ProviderNamespace is the provider's namespace on the platform cluster,
-	// where the image pull secrets of the ProviderConfig live.
+	// where the image pull secrets and the CA bundle of the ProviderConfig
+	// live.
 	ProviderNamespace string
 	// Recorder reports failures as Kubernetes Events on the Velero.
 	Recorder events.EventRecorder
@@ -97,6 +96,45 @@ func NewVeleroReconciler(d provider.Deps) *VeleroReconciler {
 	}
 }
 
+// veleroWorkload is what the workload of a Velero is made from.
+type veleroWorkload struct {
+	Image       string
+	PullSecrets []corev1.Secret
+	// CABundle holds PEM certificates the workload trusts besides the
+	// system's; nil when the ProviderConfig names none.
+	CABundle []byte
+}
+
+// veleroObjects declares what the provider manages for obj, in
+// dependency order; Apply and Delete do the rest. To manage one more object,
+// add it here.
+func (r *VeleroReconciler) veleroObjects(ctx context.Context, obj *v1alpha1.Velero, cc clusteraccess.ClusterContext, w veleroWorkload) *managed.Set {
+	ns := veleroNamespace(obj)
+	target := managed.MCP
+	set := managed.NewSet(veleroLabels(obj), map[managed.Cluster]client.Client{
+		managed.MCP: cc.MCPCluster.Client(),
+	})
+
+	set.Add(target, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, nil)
+	addPullSecrets(set, target, ns, w.PullSecrets)
+	addCABundle(set, target, ns, w.CABundle)
+
+	deployment := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "velero", Namespace: ns}}
+	set.Add(target, deployment, func() error {
+		mutateVeleroDeployment(deployment, w, veleroLabels(obj))
+		return nil
+	}).ReadyWhen(func() (bool, string) {
+		return deploymentAvailable(deployment), fmt.Sprintf("waiting for Deployment %s/%s to become available", ns, deployment.Name)
+	})
+
+	crd := veleroDomainCRD()
+	set.Add(managed.MCP, crd, func() error {
+		crd.Spec = veleroDomainCRD().Spec
+		return nil
+	})
+	return set
+}
+
 // CreateOrUpdate brings the domain service of obj to the requested state.
 func (r *VeleroReconciler) CreateOrUpdate(ctx context.Context, obj *v1alpha1.Velero, pc *v1alpha1.ProviderConfig, cc clusteraccess.ClusterContext) (ctrl.Result, error) {
 	log := logf.FromContext(ctx)
@@ -114,64 +152,24 @@ func (r *VeleroReconciler) CreateOrUpdate(ctx context.Context, obj *v1alpha1.Vel
 		r.fail(obj, ReasonVersionNotAllowed, "ResolveVersion", msg)
 		return ctrl.Result{}, nil
 	}
+	w := veleroWorkload{Image: image}
+	var err error
+	if w.PullSecrets, err = readPullSecrets(ctx, r.PlatformCluster.Client(), r.ProviderNamespace, pc.Name, pc.Spec.ImagePullSecrets); err != nil {
+		return r.configFailed(obj, err)
+	}
+	if w.CABundle, err = readCABundle(ctx, r.PlatformCluster.Client(), r.ProviderNamespace, pc.Name, pc.Spec.CABundleRef); err != nil {
+		return r.configFailed(obj, err)
+	}
 
 	serviceprovider.StatusProgressing(obj, ReasonReconciling, "Installing the domain service")
-	target := r.target(cc)
-	ns := veleroNamespace(obj)
-	labels := veleroLabels(obj)
-
-	namespace := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}
-	if _, err := controllerutil.CreateOrUpdate(ctx, target, namespace, func() error {
-		namespace.Labels = mergeLabels(namespace.Labels, labels)
-		return nil
-	}); err != nil {
-		return r.applyFailed(obj, "Namespace "+ns, err)
-	}
-
-	pullSecrets, err := syncPullSecrets(ctx, r.PlatformCluster.Client(), r.ProviderNamespace, target, ns, pc.Spec.ImagePullSecrets, labels)
+	results, err := r.veleroObjects(ctx, obj, cc, w).Apply(ctx)
+	obj.Status.Resources = veleroResources(results, serviceprovider.StatusPhaseProgressing)
 	if err != nil {
-		var missing *MissingSecretError
-		if errors.As(err, &missing) {
-			r.fail(obj, ReasonPullSecretMissing, "CopyPullSecret",
-				missing.Error()+"; create it there or remove it from spec.imagePullSecrets of ProviderConfig "+pc.Name)
-			return ctrl.Result{RequeueAfter: veleroWaitLong}, nil
-		}
-		return r.applyFailed(obj, "image pull secrets", err)
+		r.fail(obj, ReasonApplyFailed, "Apply", err.Error())
+		return ctrl.Result{}, err
 	}
-
-	deployment := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "velero", Namespace: ns}}
-	if _, err := controllerutil.CreateOrUpdate(ctx, target, deployment, func() error {
-		mutateVeleroDeployment(deployment, image, pullSecrets, labels)
-		return nil
-	}); err != nil {
-		return r.applyFailed(obj, "Deployment "+ns+"/velero", err)
-	}
-
-	crd := veleroDomainCRD()
-	if _, err := controllerutil.CreateOrUpdate(ctx, cc.MCPCluster.Client(), crd, func() error {
-		crd.Labels = mergeLabels(crd.Labels, labels)
-		crd.Spec = veleroDomainCRD().Spec
-		return nil
-	}); err != nil {
-		return r.applyFailed(obj, "CustomResourceDefinition "+crd.Name, err)
-	}
-
-	available := deploymentAvailable(deployment)
-	obj.Status.Resources = []v1alpha1.ManagedResource{
-		veleroManaged("", "Namespace", ns, "", serviceprovider.StatusPhaseReady, ""),
-	}
-	for _, s := range pullSecrets {
-		obj.Status.Resources = append(obj.Status.Resources, veleroManaged("", "Secret", s.Name, ns, serviceprovider.StatusPhaseReady, ""))
-	}
-	if available {
-		obj.Status.Resources = append(obj.Status.Resources, veleroManaged("apps", "Deployment", deployment.Name, ns, serviceprovider.StatusPhaseReady, ""))
-	} else {
-		obj.Status.Resources = append(obj.Status.Resources, veleroManaged("apps", "Deployment", deployment.Name, ns, serviceprovider.StatusPhaseProgressing, "waiting for the Deployment to become available"))
-	}
-	obj.Status.Resources = append(obj.Status.Resources, veleroManaged("apiextensions.k8s.io", "CustomResourceDefinition", crd.Name, "", serviceprovider.StatusPhaseReady, ""))
-
-	if !available {
-		serviceprovider.StatusProgressing(obj, ReasonWorkloadNotReady, fmt.Sprintf("waiting for Deployment %s/%s to become available", ns, deployment.Name))
+	if waiting, ok := managed.Waiting(results); ok {
+		serviceprovider.StatusProgressing(obj, ReasonWorkloadNotReady, waiting.Message)
 		return ctrl.Result{RequeueAfter: veleroWaitShort}, nil
 	}
 	serviceprovider.StatusReady(obj)
@@ -205,43 +203,26 @@ func (r *VeleroReconciler) Delete(ctx context.Context, obj *v1alpha1.Velero, pc 
 	}
 
 	setTerminating(obj, ReasonTerminating, "Removing the domain service")
-	ns := veleroNamespace(obj)
-	target := r.target(cc)
-	objs := []client.Object{
-		&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "velero", Namespace: ns}},
-	}
-	var secrets corev1.SecretList
-	if err := target.List(ctx, &secrets, client.InNamespace(ns), client.MatchingLabels(veleroLabels(obj))); err != nil {
-		setTerminating(obj, ReasonDeleteFailed, "cannot list copied image pull secrets: "+err.Error())
-		return ctrl.Result{}, err
-	}
-	for i := range secrets.Items {
-		objs = append(objs, &secrets.Items[i])
-	}
-	objs = append(objs, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})
-	remaining, err := deleteAll(ctx, target, objs...)
-	if err == nil {
-		var rest []client.Object
-		rest, err = deleteAll(ctx, cc.MCPCluster.Client(), veleroDomainCRD())
-		remaining = append(remaining, rest...)
-	}
+	waiting, err := r.veleroObjects(ctx, obj, cc, veleroWorkload{}).Delete(ctx)
+	obj.Status.Resources = veleroResources(waiting, serviceprovider.StatusPhaseTerminating)
 	if err != nil {
 		msg := "removing the domain service failed: " + err.Error()
 		setTerminating(obj, ReasonDeleteFailed, msg)
 		warn(r.Recorder, obj, ReasonDeleteFailed, "Delete", msg)
 		return ctrl.Result{}, err
 	}
-	if len(remaining) > 0 {
-		setTerminating(obj, ReasonTerminating, "waiting for deletion of "+describe(remaining))
+	if len(waiting) > 0 {
+		setTerminating(obj, ReasonTerminating, waiting[0].Message)
 		return ctrl.Result{RequeueAfter: veleroWaitShort}, nil
 	}
-	obj.Status.Resources = nil
 	return ctrl.Result{}, nil
 }
 
-// target is the cluster the workload runs in.
-func (r *VeleroReconciler) target(cc clusteraccess.ClusterContext) client.Client {
-	return cc.MCPCluster.Client()
+// IsReferencedConfigMap makes the provider reconcile every Velero when the
+// CA bundle of the ProviderConfig changes. pc is nil until the
+// ProviderConfig has been read.
+func (r *VeleroReconciler) IsReferencedConfigMap(_ context.Context, cm *corev1.ConfigMap, pc *v1alpha1.ProviderConfig) bool {
+	return cm != nil && cm.Namespace == r.ProviderNamespace && pc.ReferencesConfigMap(cm.Name)
 }
 
 // fail reports a problem the user or operator must fix: as condition and Event.
@@ -250,8 +231,14 @@ func (r *VeleroReconciler) fail(obj *v1alpha1.Velero, reason, action, msg string
 	warn(r.Recorder, obj, reason, action, msg)
 }
 
-func (r *VeleroReconciler) applyFailed(obj *v1alpha1.Velero, what string, err error) (ctrl.Result, error) {
-	r.fail(obj, ReasonApplyFailed, "Apply", fmt.Sprintf("applying %s failed: %v", what, err))
+// configFailed reports what the ProviderConfig refers to but cannot be
+// used, and retries later: the platform operator has to fix it.
+func (r *VeleroReconciler) configFailed(obj *v1alpha1.Velero, err error) (ctrl.Result, error) {
+	if ce, ok := err.(*ConfigError); ok {
+		r.fail(obj, ce.Reason, ce.Action, ce.Message)
+		return ctrl.Result{RequeueAfter: veleroWaitLong}, nil
+	}
+	r.fail(obj, ReasonApplyFailed, "ReadProviderConfig", err.Error())
 	return ctrl.Result{}, err
 }
 
@@ -288,33 +275,43 @@ func veleroLabels(obj *v1alpha1.Velero) map[string]string {
 	}
 }
 
-func mutateVeleroDeployment(d *appsv1.Deployment, image string, pullSecrets []corev1.LocalObjectReference, labels map[string]string) {
+func mutateVeleroDeployment(d *appsv1.Deployment, w veleroWorkload, labels map[string]string) {
 	selector := map[string]string{"app.kubernetes.io/name": "velero"}
-	d.Labels = mergeLabels(d.Labels, labels)
 	d.Spec.Replicas = ptr.To[int32](1)
 	d.Spec.Selector = &metav1.LabelSelector{MatchLabels: selector}
 	d.Spec.Template.Labels = mergeLabels(mergeLabels(d.Spec.Template.Labels, labels), selector)
-	d.Spec.Template.Spec.ImagePullSecrets = pullSecrets
+	d.Spec.Template.Spec.ImagePullSecrets = references(w.PullSecrets)
 	d.Spec.Template.Spec.SecurityContext = &corev1.PodSecurityContext{RunAsNonRoot: ptr.To(true)}
+	d.Spec.Template.Spec.Volumes = nil
 	d.Spec.Template.Spec.Containers = []corev1.Container{{
 		Name:  "velero",
-		Image: image,
+		Image: w.Image,
 		SecurityContext: &corev1.SecurityContext{
 			AllowPrivilegeEscalation: ptr.To(false),
 			Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
 		},
 	}}
+	trustCABundle(&d.Spec.Template, w.CABundle)
 }
 
-func veleroManaged(group, kind, name, namespace, phase, message string) v1alpha1.ManagedResource {
-	mr := v1alpha1.ManagedResource{Phase: phase, Message: message}
-	mr.Kind = kind
-	mr.Name = name
-	if group != "" {
-		mr.APIGroup = ptr.To(group)
+// veleroResources lists results in the status; objects that are
+// not ready get the phase notReady.
+func veleroResources(results []managed.Result, notReady string) []v1alpha1.ManagedResource {
+	resources := make([]v1alpha1.ManagedResource, 0, len(results))
+	for _, res := range results {
+		mr := v1alpha1.ManagedResource{Cluster: string(res.Cluster), Phase: serviceprovider.StatusPhaseReady}
+		mr.Kind = res.GVK.Kind
+		mr.Name = res.Name
+		if res.GVK.Group != "" {
+			mr.APIGroup = ptr.To(res.GVK.Group)
+		}
+		if res.Namespace != "" {
+			mr.Namespace = ptr.To(res.Namespace)
+		}
+		if !res.Ready {
+			mr.Phase, mr.Message = notReady, res.Message
+		}
+		resources = append(resources, mr)
 	}
-	if namespace != "" {
-		mr.Namespace = ptr.To(namespace)
-	}
-	return mr
+	return resources
 }

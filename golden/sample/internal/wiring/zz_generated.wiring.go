@@ -79,11 +79,7 @@ var OnboardingPermissions = []rbacv1.PolicyRule{{
 // derived from the +kubebuilder:rbac markers in internal/controller.
 var TargetPermissions = []rbacv1.PolicyRule{{
 	APIGroups: []string{""},
-	Resources: []string{"namespaces"},
-	Verbs:     []string{"create", "delete", "get", "patch", "update"},
-}, {
-	APIGroups: []string{""},
-	Resources: []string{"secrets"},
+	Resources: []string{"configmaps", "namespaces", "secrets"},
 	Verbs:     []string{"create", "delete", "get", "list", "patch", "update", "watch"},
 }, {
 	APIGroups: []string{"apiextensions.k8s.io"},

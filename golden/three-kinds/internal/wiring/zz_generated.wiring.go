@@ -97,15 +97,16 @@ var OnboardingPermissions = []rbacv1.PolicyRule{{
 
 // TargetPermissions are what the reconcilers need on the managed control plane
 // and the workload cluster,
-// derived from the +kubebuilder:rbac markers in internal/controller.
+// derived from the +kubebuilder:rbac and +spgen:service:rbac markers in
+// internal/controller.
 var TargetPermissions = []rbacv1.PolicyRule{{
 	APIGroups: []string{""},
-	Resources: []string{"namespaces"},
-	Verbs:     []string{"create", "delete", "get", "patch", "update"},
+	Resources: []string{"configmaps", "namespaces", "secrets", "serviceaccounts"},
+	Verbs:     []string{"create", "delete", "get", "list", "patch", "update", "watch"},
 }, {
 	APIGroups: []string{""},
-	Resources: []string{"secrets"},
-	Verbs:     []string{"create", "delete", "get", "list", "patch", "update", "watch"},
+	Resources: []string{"serviceaccounts/token"},
+	Verbs:     []string{"create"},
 }, {
 	APIGroups: []string{"apiextensions.k8s.io"},
 	Resources: []string{"customresourcedefinitions"},
@@ -115,8 +116,21 @@ var TargetPermissions = []rbacv1.PolicyRule{{
 	Resources: []string{"deployments"},
 	Verbs:     []string{"create", "delete", "get", "list", "patch", "update", "watch"},
 }, {
+	APIGroups: []string{"rbac.authorization.k8s.io"},
+	Resources: []string{"clusterrolebindings", "clusterroles"},
+	Verbs:     []string{"create", "delete", "get", "list", "patch", "update", "watch"},
+}, {
 	APIGroups: []string{"velero.example.open-control-plane.io"},
 	Resources: []string{"exampleschedules", "exampleveleroes"},
+	Verbs:     []string{"get", "list", "watch"},
+}}
+
+// ServicePermissions are what the workload in the workload cluster may do on the
+// managed control plane, derived from the +spgen:service:rbac markers in
+// internal/controller; the reconcilers get them as Deps.ServicePermissions.
+var ServicePermissions = []rbacv1.PolicyRule{{
+	APIGroups: []string{""},
+	Resources: []string{"namespaces"},
 	Verbs:     []string{"get", "list", "watch"},
 }}
 
@@ -124,6 +138,7 @@ var TargetPermissions = []rbacv1.PolicyRule{{
 // reconciler around the one controller.NewVeleroReconciler builds. access gives
 // access to the managed control plane (and workload cluster) of a request.
 func NewVeleroV1alpha1Reconciler(d provider.Deps, access clusteraccess.AdvancedProvider) *serviceprovider.APIReconciler[*apiv1alpha1.Velero, *apiv1alpha1.ProviderConfig] {
+	d.ServicePermissions = ServicePermissions
 	return serviceprovider.NewAPIReconcilerBuilder[*apiv1alpha1.Velero, *apiv1alpha1.ProviderConfig]().
 		EmptyObjectProvider(func() *apiv1alpha1.Velero {
 			return &apiv1alpha1.Velero{}
@@ -147,6 +162,7 @@ func NewVeleroV1alpha1Reconciler(d provider.Deps, access clusteraccess.AdvancedP
 // reconciler around the one controller.NewScheduleReconciler builds. access gives
 // access to the managed control plane (and workload cluster) of a request.
 func NewScheduleV1alpha1Reconciler(d provider.Deps, access clusteraccess.AdvancedProvider) *serviceprovider.APIReconciler[*apiv1alpha1.Schedule, *apiv1alpha1.ProviderConfig] {
+	d.ServicePermissions = ServicePermissions
 	return serviceprovider.NewAPIReconcilerBuilder[*apiv1alpha1.Schedule, *apiv1alpha1.ProviderConfig]().
 		EmptyObjectProvider(func() *apiv1alpha1.Schedule {
 			return &apiv1alpha1.Schedule{}

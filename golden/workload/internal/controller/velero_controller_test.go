@@ -29,7 +29,10 @@ import (
 	"github.com/openmcp-project/opencontrolplane-runtime/pkg/serviceprovider"
 	apiconst "github.com/openmcp-project/openmcp-operator/api/constants"
 	appsv1 "k8s.io/api/apps/v1"
+	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -211,12 +214,30 @@ func (e *veleroEnv) managedCount(ns string) int {
 }
 
 func veleroWorkloadNamespace(obj *v1alpha1.Velero) string {
-	for _, r := range obj.Status.Resources {
-		if r.Kind == "Namespace" {
-			return r.Name
-		}
+	if r := veleroResource(obj, "Namespace"); r != nil {
+		return r.Name
 	}
 	return ""
+}
+
+// veleroResource finds the first object of kind in the status.
+func veleroResource(obj *v1alpha1.Velero, kind string) *v1alpha1.ManagedResource {
+	for i, r := range obj.Status.Resources {
+		if r.Kind == kind {
+			return &obj.Status.Resources[i]
+		}
+	}
+	return nil
+}
+
+// deployment reads the workload of obj.
+func (e *veleroEnv) deployment(obj *v1alpha1.Velero) *appsv1.Deployment {
+	e.t.Helper()
+	d := &appsv1.Deployment{}
+	if err := e.c.Get(run(e.t), types.NamespacedName{Namespace: veleroWorkloadNamespace(obj), Name: "velero"}, d); err != nil {
+		e.t.Fatalf("workload not found: %v", err)
+	}
+	return d
 }
 
 // TestVeleroLifecycle drives one Velero through its whole life on a real
@@ -265,9 +286,12 @@ func TestVeleroLifecycle(t *testing.T) {
 	if len(d.Spec.Template.Spec.ImagePullSecrets) != 1 || d.Spec.Template.Spec.ImagePullSecrets[0].Name != veleroPullSecret {
 		t.Errorf("workload does not use the pull secret: %+v", d.Spec.Template.Spec.ImagePullSecrets)
 	}
-	if e.workload.createdCount("*v1.Deployment") != 1 || e.mcp.createdCount("*v1.Deployment") != 0 {
+	if r := veleroResource(obj, "Deployment"); r == nil || r.Cluster != "workload" {
+		t.Errorf("status does not list the Deployment with its cluster: %+v", obj.Status.Resources)
+	}
+	if e.workload.createdCount("deployments") != 1 || e.mcp.createdCount("deployments") != 0 {
 		t.Errorf("workload must be created in the workload cluster (workload: %d, mcp: %d)",
-			e.workload.createdCount("*v1.Deployment"), e.mcp.createdCount("*v1.Deployment"))
+			e.workload.createdCount("deployments"), e.mcp.createdCount("deployments"))
 	}
 
 	// the workload becomes available → Ready with observedGeneration
@@ -426,5 +450,196 @@ func TestVeleroConflictRetried(t *testing.T) {
 	expectVeleroReason(t, obj, serviceprovider.StatusPhaseProgressing, controller.ReasonWorkloadNotReady)
 	if obj.Status.ObservedGeneration != obj.Generation || len(obj.Status.Resources) == 0 {
 		t.Fatalf("status lost after retry: %+v", obj.Status)
+	}
+}
+
+// TestVeleroPullSecretRemoved: a pull secret dropped from the
+// ProviderConfig is removed from the target cluster and no longer used.
+func TestVeleroPullSecretRemoved(t *testing.T) {
+	e := newVeleroEnv(t, nil)
+	e.pullSecret(veleroPullSecret)
+	pc := e.providerConfig(veleroPullSecret)
+	e.create(veleroAllowed, nil)
+	e.mustReconcile()
+	ns := veleroWorkloadNamespace(e.get())
+	copied := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: veleroPullSecret, Namespace: ns}}
+	if err := e.c.Get(run(t), client.ObjectKeyFromObject(copied), copied); err != nil {
+		t.Fatalf("pull secret not copied: %v", err)
+	}
+
+	e.patch(pc, func() { pc.Spec.ImagePullSecrets = nil })
+	e.mustReconcile()
+	if err := e.c.Get(run(t), client.ObjectKeyFromObject(copied), copied); !apierrors.IsNotFound(err) {
+		t.Errorf("copy of the dropped pull secret is still there: %v", err)
+	}
+	if refs := e.deployment(e.get()).Spec.Template.Spec.ImagePullSecrets; len(refs) != 0 {
+		t.Errorf("workload still uses dropped pull secrets: %+v", refs)
+	}
+}
+
+// TestVeleroCustomCA: the CA bundle the ProviderConfig selects reaches the
+// workload, which trusts it; a change rolls out, a missing or invalid bundle
+// is a clear condition and Event and recovers, and a bundle no longer
+// selected is removed.
+func TestVeleroCustomCA(t *testing.T) {
+	e := newVeleroEnv(t, nil)
+	pc := e.providerConfig()
+	e.patch(pc, func() {
+		pc.Spec.CABundleRef = &corev1.ConfigMapKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "trust"}, Key: "bundle.pem"}
+	})
+	e.create(veleroAllowed, nil)
+	watcher := controller.NewVeleroReconciler(provider.Deps{ProviderNamespace: e.providerNS})
+	var _ serviceprovider.ConfigMapWatcher[*v1alpha1.ProviderConfig] = watcher
+
+	// the ConfigMap is missing
+	res := e.mustReconcile()
+	c := expectVeleroReason(t, e.get(), serviceprovider.StatusPhaseProgressing, controller.ReasonCABundleMissing)
+	if !strings.Contains(c.Message, `"trust"`) || res.RequeueAfter == 0 {
+		t.Errorf("condition does not name the ConfigMap or no retry: %q %v", c.Message, res)
+	}
+	warningEvent(t, e.c, e.tenantNS, "mcp", controller.ReasonCABundleMissing)
+
+	// the key is missing
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "trust", Namespace: e.providerNS}, Data: map[string]string{"other": "x"}}
+	if err := e.c.Create(run(t), cm); err != nil {
+		t.Fatal(err)
+	}
+	if !watcher.IsReferencedConfigMap(run(t), cm, pc) {
+		t.Errorf("a change to the CA bundle ConfigMap does not trigger reconciles")
+	}
+	if other := (&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "other", Namespace: e.providerNS}}); watcher.IsReferencedConfigMap(run(t), other, pc) {
+		t.Errorf("an unrelated ConfigMap triggers reconciles")
+	}
+	e.mustReconcile()
+	c = expectVeleroReason(t, e.get(), serviceprovider.StatusPhaseProgressing, controller.ReasonCABundleMissing)
+	if !strings.Contains(c.Message, `"bundle.pem"`) {
+		t.Errorf("condition does not name the missing key: %q", c.Message)
+	}
+
+	// the bundle is not PEM
+	e.patch(cm, func() { cm.Data = map[string]string{"bundle.pem": "not a certificate"} })
+	e.mustReconcile()
+	expectVeleroReason(t, e.get(), serviceprovider.StatusPhaseProgressing, controller.ReasonCABundleInvalid)
+	warningEvent(t, e.c, e.tenantNS, "mcp", controller.ReasonCABundleInvalid)
+
+	// a valid bundle is copied, mounted and trusted
+	first := newTestCA(t)
+	e.patch(cm, func() { cm.Data = map[string]string{"bundle.pem": first} })
+	e.mustReconcile()
+	obj := e.get()
+	expectVeleroReason(t, obj, serviceprovider.StatusPhaseProgressing, controller.ReasonWorkloadNotReady)
+	ns := veleroWorkloadNamespace(obj)
+	copied := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: controller.CABundleConfigMap, Namespace: ns}}
+	if err := e.c.Get(run(t), client.ObjectKeyFromObject(copied), copied); err != nil || copied.Data[controller.CABundleKey] != first {
+		t.Fatalf("CA bundle not copied next to the workload: %v %+v", err, copied.Data)
+	}
+	if r := veleroResource(obj, "ConfigMap"); r == nil || r.Cluster != "workload" {
+		t.Errorf("status does not list the CA bundle with its cluster: %+v", obj.Status.Resources)
+	}
+	pod := e.deployment(obj).Spec.Template
+	expectTrusted(t, pod)
+	hash := pod.Annotations[controller.CABundleHashAnnotation]
+
+	// a change to the bundle reaches the copy and restarts the workload
+	second := newTestCA(t)
+	e.patch(cm, func() { cm.Data = map[string]string{"bundle.pem": second} })
+	e.mustReconcile()
+	if err := e.c.Get(run(t), client.ObjectKeyFromObject(copied), copied); err != nil || copied.Data[controller.CABundleKey] != second {
+		t.Errorf("changed CA bundle not copied: %v", err)
+	}
+	if got := e.deployment(obj).Spec.Template.Annotations[controller.CABundleHashAnnotation]; got == hash || got == "" {
+		t.Errorf("pod template annotation %q did not change with the bundle", got)
+	}
+
+	// no bundle selected: the copy goes, the workload no longer mounts it
+	e.patch(pc, func() { pc.Spec.CABundleRef = nil })
+	e.mustReconcile()
+	if err := e.c.Get(run(t), client.ObjectKeyFromObject(copied), copied); !apierrors.IsNotFound(err) {
+		t.Errorf("CA bundle copy left behind: %v", err)
+	}
+	for _, env := range e.deployment(obj).Spec.Template.Spec.Containers[0].Env {
+		if env.Name == "SSL_CERT_DIR" {
+			t.Errorf("workload still trusts a removed CA bundle")
+		}
+	}
+}
+
+// TestVeleroMCPCredentials: the workload in the workload cluster gets a
+// kubeconfig for the managed control plane whose token has exactly the
+// +spgen:service:rbac permissions; it is renewed before it expires and
+// everything is removed with the Velero.
+func TestVeleroMCPCredentials(t *testing.T) {
+	e := newVeleroEnv(t, nil)
+	e.providerConfig()
+	e.create(veleroAllowed, nil)
+	e.mustReconcile()
+	obj := e.get()
+	ns := veleroWorkloadNamespace(obj)
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: controller.ServiceKubeconfigSecret, Namespace: ns}}
+	if err := e.c.Get(run(t), client.ObjectKeyFromObject(secret), secret); err != nil {
+		t.Fatalf("no kubeconfig for the managed control plane next to the workload: %v", err)
+	}
+	if e.workload.createdCount("secrets") == 0 || e.mcp.createdCount("serviceaccounts") != 1 || e.mcp.createdCount("token") != 1 {
+		t.Errorf("credentials must be made on the managed control plane and stored in the workload cluster")
+	}
+
+	// the token is the ServiceAccount's and has exactly the service permissions
+	role := &rbacv1.ClusterRole{}
+	if err := e.c.Get(run(t), types.NamespacedName{Name: ns}, role); err != nil {
+		t.Fatalf("no ClusterRole for the workload: %v", err)
+	}
+	if !equality.Semantic.DeepEqual(role.Rules, wiring.ServicePermissions) {
+		t.Errorf("workload's rules %+v, want the +spgen:service:rbac ones %+v", role.Rules, wiring.ServicePermissions)
+	}
+	cs := serviceClient(t, secret)
+	review, err := cs.AuthenticationV1().SelfSubjectReviews().Create(run(t), &authenticationv1.SelfSubjectReview{}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatalf("the workload's token is not accepted: %v", err)
+	}
+	if want := "system:serviceaccount:" + ns + ":velero"; review.Status.UserInfo.Username != want {
+		t.Errorf("token belongs to %q, want %q", review.Status.UserInfo.Username, want)
+	}
+	if _, err := cs.CoreV1().Secrets(metav1.NamespaceSystem).List(run(t), metav1.ListOptions{}); !apierrors.IsForbidden(err) {
+		t.Errorf("the workload may read secrets it was not granted: %v", err)
+	}
+
+	// the workload mounts the kubeconfig
+	c := e.deployment(obj).Spec.Template.Spec.Containers[0]
+	if !slices.ContainsFunc(c.Env, func(v corev1.EnvVar) bool {
+		return v.Name == "KUBECONFIG" && strings.HasPrefix(v.Value, controller.ServiceKubeconfigDir)
+	}) {
+		t.Errorf("workload does not use the kubeconfig: %+v", c.Env)
+	}
+
+	// a token close to expiry is renewed; a fresh one is kept
+	token := string(secret.Data["token"])
+	e.mustReconcile()
+	if err := e.c.Get(run(t), client.ObjectKeyFromObject(secret), secret); err != nil || string(secret.Data["token"]) != token {
+		t.Errorf("a fresh token was replaced: %v", err)
+	}
+	e.patch(secret, func() {
+		secret.Annotations[controller.TokenExpiresAnnotation] = time.Now().Add(time.Minute).UTC().Format(time.RFC3339)
+	})
+	if res := e.mustReconcile(); res.RequeueAfter == 0 {
+		t.Errorf("no requeue to renew the token")
+	}
+	if err := e.c.Get(run(t), client.ObjectKeyFromObject(secret), secret); err != nil || string(secret.Data["token"]) == token {
+		t.Errorf("a token about to expire was not renewed: %v", err)
+	}
+
+	// deleting the Velero removes the credentials on both clusters
+	if err := e.c.Delete(run(t), obj); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 10; i++ {
+		if res := e.mustReconcile(); res.RequeueAfter == 0 {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	for _, o := range []client.Object{secret, role, &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: ns}}, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "velero", Namespace: ns}}} {
+		if err := e.c.Get(run(t), client.ObjectKeyFromObject(o), o); !apierrors.IsNotFound(err) {
+			t.Errorf("%T %s left behind after delete: %v", o, client.ObjectKeyFromObject(o), err)
+		}
 	}
 }
