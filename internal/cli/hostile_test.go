@@ -83,7 +83,7 @@ func TestHostileProjectFiles(t *testing.T) {
 		{name: "truncated lock", setup: func(t *testing.T, e env) {
 			lock := readFile(t, filepath.Join(e.dir, ".spgen", "lock.yaml"))
 			write(t, e.dir, ".spgen/lock.yaml", lock[:len(lock)*2/3])
-		}, want: []string{".spgen/lock.yaml", "truncated or edited"}},
+		}, want: []string{".spgen/lock.yaml", "truncated", "restore it"}},
 		{name: "lock of 9 MiB", setup: func(t *testing.T, e env) {
 			write(t, e.dir, ".spgen/lock.yaml", "# "+strings.Repeat("x", 9<<20)+"\n")
 		}, want: []string{".spgen/lock.yaml", "at most 8388608"}},

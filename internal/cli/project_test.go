@@ -306,9 +306,9 @@ func TestGenerateRemembers(t *testing.T) {
 		t.Fatal("undoing the edit did not restore the CRD")
 	}
 
-	edit(t, controller, "// +kubebuilder:rbac:groups=\"\",resources=namespaces,", "// +kubebuilder:rbac:groups=\"\",resources=configmaps,verbs=get\n// +kubebuilder:rbac:groups=\"\",resources=namespaces,")
+	edit(t, controller, "// +kubebuilder:rbac:groups=apps,resources=deployments,", "// +kubebuilder:rbac:groups=\"\",resources=services,verbs=get\n// +kubebuilder:rbac:groups=apps,resources=deployments,")
 	generate("update  config/rbac/role.yaml")
-	if !strings.Contains(readFile(t, role), "configmaps") {
+	if !strings.Contains(readFile(t, role), "services") {
 		t.Fatal("the role lacks the new permission")
 	}
 
