@@ -225,8 +225,10 @@ func addCABundle(set *managed.Set, cluster managed.Cluster, namespace string, bu
 }
 
 // trustCABundle makes every container of the pod trust the bundle: it is
-// mounted and put first on SSL_CERT_DIR, which Go, OpenSSL and most TLS
-// stacks read, followed by the system's certificates.
+// mounted and put first on SSL_CERT_DIR, followed by the system's
+// certificates. Go reads every file there; a workload built on OpenSSL
+// looks certificates up by hashed file names, so give it SSL_CERT_FILE
+// instead.
 func trustCABundle(pod *corev1.PodTemplateSpec, bundle []byte) {
 	if bundle == nil {
 		delete(pod.Annotations, CABundleHashAnnotation)
