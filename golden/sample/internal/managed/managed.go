@@ -24,7 +24,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -336,13 +335,4 @@ func Waiting(results []Result) (Result, bool) {
 		}
 	}
 	return Result{}, false
-}
-
-// Describe joins the results for a status message.
-func Describe(results []Result) string {
-	parts := make([]string, 0, len(results))
-	for _, r := range results {
-		parts = append(parts, r.String())
-	}
-	return strings.Join(parts, ", ")
 }
