@@ -52,6 +52,8 @@ func TestBadInput(t *testing.T) {
 		{name: "module missing", override: map[string]string{"--module": ""}, want: []string{"--module", "must not be empty"}},
 		{name: "module last element not a label", override: map[string]string{"--module": "example.com/acme/SP_Velero"}, want: []string{"--module", "DNS-1123 label"}},
 		{name: "provider name invalid", extra: []string{"--provider-name", "Velero_1"}, want: []string{"--provider-name", "DNS-1123 label"}},
+		{name: "deploy mode unknown", extra: []string{"--deploy", "kustomize"}, want: []string{`--deploy "kustomize"`, "manifests, helm"}},
+		{name: "helm with templates before it", extra: []string{"--deploy", "helm", "--templates", "3"}, want: []string{"templates generation 3 predates --deploy helm"}},
 		{name: "unknown flag", extra: []string{"--nope"}, want: []string{"unknown flag: --nope"}},
 		{name: "positional argument", extra: []string{"extra"}, want: []string{"takes no arguments"}},
 		{
@@ -165,7 +167,7 @@ func TestHelpExplainsFlags(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit code %d", code)
 	}
-	for _, flag := range []string{"--module", "--kind", "--group", "--workload-cluster", "--secret-watcher", "--sample", "--provider-name", "--dir", "--dry-run", "--force", "--skip-verify", "Examples:"} {
+	for _, flag := range []string{"--module", "--kind", "--group", "--workload-cluster", "--deploy", "--secret-watcher", "--sample", "--provider-name", "--dir", "--dry-run", "--force", "--skip-verify", "Examples:"} {
 		if !strings.Contains(stdout, flag) {
 			t.Errorf("init --help does not mention %s", flag)
 		}

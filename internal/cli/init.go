@@ -35,7 +35,7 @@ type initFlags struct {
 	module, kind, group, providerName, dir string
 	workload, secretWatcher, sample        bool
 	dryRun, force, skipVerify              bool
-	templates                              string
+	templates, deploy                      string
 }
 
 func newInitCommand() *cobra.Command {
@@ -56,6 +56,9 @@ touched when every step succeeded.`,
   # Same, with a separate workload cluster and the example domain logic
   spgen init --module github.com/acme/service-provider-velero --kind Velero --group velero -w --sample
 
+  # Install the domain service as a Helm chart through Flux on the platform cluster
+  spgen init --module github.com/acme/service-provider-velero --kind Velero --group velero --deploy helm
+
   # Show which files would be written
   spgen init --module example.com/acme/sp-velero --kind Velero --group velero --dry-run`,
 		Args: noArgs,
@@ -73,6 +76,9 @@ touched when every step succeeded.`,
 			}
 			gen, err := project.LookupGeneration(f.templates)
 			if err != nil {
+				return err
+			}
+			if err := gen.Supports(p); err != nil {
 				return err
 			}
 			stderr := cmd.ErrOrStderr()
@@ -117,6 +123,7 @@ touched when every step succeeded.`,
 	fl.StringVar(&f.providerName, "provider-name", "", "name of the ServiceProvider and its ProviderConfig (default: the group)")
 	fl.StringVar(&f.dir, "dir", "", "directory to create (default: last element of the module path)")
 	fl.BoolVarP(&f.workload, "workload-cluster", "w", false, "run the workload in a separate workload cluster instead of the managed control plane")
+	fl.StringVar(&f.deploy, "deploy", spec.DeployManifests, "how the reconciler installs the domain service: \"manifests\" writes the workload's objects (a Deployment) itself, \"helm\" has Flux install a Helm chart from an OCI registry (an OCIRepository and a HelmRelease on the platform cluster)")
 	fl.BoolVar(&f.secretWatcher, "secret-watcher", false, "reconcile when an image pull secret of the ProviderConfig changes")
 	fl.BoolVar(&f.sample, "sample", false, "add example domain logic: install a domain CRD into the managed control plane")
 	fl.BoolVar(&f.dryRun, "dry-run", false, "print the diff of what would be written and write nothing")
@@ -162,11 +169,14 @@ func (f *initFlags) project() (*spec.Project, error) {
 	if err := spec.ValidateProviderName(name); err != nil {
 		return nil, err
 	}
+	if err := spec.ValidateDeploy(f.deploy); err != nil {
+		return nil, err
+	}
 	p := &spec.Project{
 		Module:       f.module,
 		Group:        f.group,
 		ProviderName: name,
-		Options:      spec.Options{WorkloadCluster: f.workload, SecretWatcher: f.secretWatcher, Sample: f.sample},
+		Options:      spec.Options{WorkloadCluster: f.workload, SecretWatcher: f.secretWatcher, Sample: f.sample, Deploy: f.deploy},
 		Kinds:        []spec.Kind{{Kind: f.kind, Version: spec.DefaultVersion}},
 	}
 	if err := p.Validate(); err != nil {

@@ -30,6 +30,8 @@ const (
 	pkgRuntime      = "k8s.io/apimachinery/pkg/runtime"
 	pkgUtilRuntime  = "k8s.io/apimachinery/pkg/util/runtime"
 	pkgClientScheme = "k8s.io/client-go/kubernetes/scheme"
+	pkgFluxSource   = "github.com/fluxcd/source-controller/api/v1"
+	pkgFluxHelm     = "github.com/fluxcd/helm-controller/api/v2"
 	pkgCtrl         = "sigs.k8s.io/controller-runtime"
 	pkgCtrlConfig   = "sigs.k8s.io/controller-runtime/pkg/config"
 	pkgPtr          = "k8s.io/utils/ptr"
@@ -70,6 +72,8 @@ func Wiring(p *spec.Project, rules, service []rbacv1.PolicyRule) ([]byte, error)
 	f.ImportAlias(pkgClustersAPI, "clustersv1alpha1")
 	f.ImportAlias(pkgProviderAPI, "providerv1alpha1")
 	f.ImportAlias(pkgRBAC, "rbacv1")
+	f.ImportAlias(pkgFluxSource, "sourcev1")
+	f.ImportAlias(pkgFluxHelm, "helmv2")
 	f.ImportAlias(pkgAPIExt, "apiextensionsv1")
 	f.ImportAlias(pkgMeta, "metav1")
 	f.ImportAlias(pkgUtilRuntime, "utilruntime")
@@ -112,6 +116,10 @@ func Wiring(p *spec.Project, rules, service []rbacv1.PolicyRule) ([]byte, error)
 		g.Qual(pkgUtilRuntime, "Must").Call(jen.Qual(pkgAPIExt, "AddToScheme").Call(jen.Id("s")))
 		g.Qual(pkgUtilRuntime, "Must").Call(jen.Qual(pkgClustersAPI, "AddToScheme").Call(jen.Id("s")))
 		g.Qual(pkgUtilRuntime, "Must").Call(jen.Qual(pkgProviderAPI, "AddToScheme").Call(jen.Id("s")))
+		if p.Options.Helm() {
+			g.Qual(pkgUtilRuntime, "Must").Call(jen.Qual(pkgFluxSource, "AddToScheme").Call(jen.Id("s")))
+			g.Qual(pkgUtilRuntime, "Must").Call(jen.Qual(pkgFluxHelm, "AddToScheme").Call(jen.Id("s")))
+		}
 		addAPI(g, jen.Id("s"))
 	})
 	scheme("OnboardingScheme", "OnboardingScheme holds the provider's API kinds on the onboarding cluster.", func(g *jen.Group) {

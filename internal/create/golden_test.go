@@ -34,6 +34,12 @@ var goldenCases = []goldenCase{
 	{"secret-watcher", spec.Options{SecretWatcher: true}, nil},
 	{"sample", spec.Options{Sample: true}, nil},
 	{"all", spec.Options{WorkloadCluster: true, SecretWatcher: true, Sample: true}, nil},
+	{"helm", spec.Options{Deploy: spec.DeployHelm}, nil},
+	// A Helm chart installed into a workload cluster, and a second kind
+	// that add-api scaffolds for Helm too.
+	{"helm-workload", spec.Options{WorkloadCluster: true, Deploy: spec.DeployHelm}, []spec.Kind{
+		{Kind: "Schedule", Version: "v1alpha1"},
+	}},
 	// Three kinds, two versions of one: init, then two add-api runs.
 	{"three-kinds", spec.Options{WorkloadCluster: true, SecretWatcher: true, Sample: true}, []spec.Kind{
 		{Kind: "Schedule", Version: "v1alpha1"},

@@ -42,8 +42,10 @@ type Data struct {
 	KindLower            string
 	Plural               string
 	Workload             bool
-	Sample               bool
-	SecretWatcher        bool
+	// Helm: the domain service is installed as a Helm chart through Flux.
+	Helm          bool
+	Sample        bool
+	SecretWatcher bool
 
 	DomainGroup    string
 	DomainKind     string
@@ -84,6 +86,7 @@ func NewData(p *spec.Project, k spec.Kind, g Generation) Data {
 		KindLower:            k.Lower(),
 		Plural:               k.Plural(),
 		Workload:             p.Options.WorkloadCluster,
+		Helm:                 p.Options.Helm(),
 		Sample:               p.Options.Sample,
 		SecretWatcher:        p.Options.SecretWatcher,
 
@@ -154,6 +157,7 @@ func (f file) upTo(n int) file { f.until = n; return f }
 func always(Data) bool       { return true }
 func withSample(d Data) bool { return d.Sample }
 func servedOnly(d Data) bool { return d.Version != d.StorageVersion }
+func withHelm(d Data) bool   { return d.Helm }
 
 // projectFiles are rendered once per project, with the data of its first kind.
 var projectFiles = []file{
@@ -174,6 +178,7 @@ var projectFiles = []file{
 	generated("managed/managed.go.tmpl", "internal/managed/managed.go", always).from(4),
 	generated("managed/managed_test.go.tmpl", "internal/managed/managed_test.go", always).from(4),
 	scaffolded("controller/common.go.tmpl", "internal/controller/common.go", always),
+	scaffolded("controller/helm.go.tmpl", "internal/controller/helm.go", withHelm).from(4),
 	scaffolded("samples/providerconfig.yaml.tmpl", "config/samples/providerconfig.yaml", always),
 	scaffolded("controller/suite_test.go.tmpl", "internal/controller/suite_test.go", always),
 	scaffolded("controller/harness_test.go.tmpl", "internal/controller/harness_test.go", always),
@@ -199,6 +204,7 @@ var typeFiles = []file{
 var reconcilerFiles = []file{
 	scaffolded("controller/controller.go.tmpl", "internal/controller/{{.KindLower}}_controller.go", always),
 	scaffolded("controller/controller_test.go.tmpl", "internal/controller/{{.KindLower}}_controller_test.go", always),
+	scaffolded("controller/helm_test.go.tmpl", "internal/controller/{{.KindLower}}_helm_test.go", withHelm).from(4),
 	scaffolded("controller/domain.go.tmpl", "internal/controller/{{.KindLower}}_domain.go", withSample),
 	scaffolded("e2e/provider_test.go.tmpl", "test/e2e/{{.KindLower}}_test.go", always),
 	scaffolded("e2e/onboarding_kind.yaml.tmpl", "test/e2e/onboarding/{{.KindLower}}.yaml", always),
@@ -220,6 +226,9 @@ func Check(p *spec.Project) error {
 // project's Taskfile and CI). A kind whose files or declarations would
 // collide with the scaffold's own, or with another kind's, is bad input.
 func RenderWith(p *spec.Project, g Generation, spgenVersion string) (*scaffold.Tree, error) {
+	if err := g.Supports(p); err != nil {
+		return nil, err
+	}
 	set, err := g.templates()
 	if err != nil {
 		return nil, err
@@ -253,14 +262,45 @@ func RenderWith(p *spec.Project, g Generation, spgenVersion string) (*scaffold.T
 		return nil, err
 	}
 	t := r.tree
-	t.Add("go.mod", g.Stack.GoMod(p.Module), scaffold.Scaffolded)
-	t.Add("go.sum", g.Stack.GoSum(), scaffold.Scaffolded)
+	if p.Options.Helm() {
+		if err := addFluxCRDs(t, g); err != nil {
+			return nil, err
+		}
+	}
+	t.Add("go.mod", g.Stack.GoMod(p.Module, p.Options.Helm()), scaffold.Scaffolded)
+	t.Add("go.sum", g.Stack.GoSum(p.Options.Helm()), scaffold.Scaffolded)
 	specFile, err := p.Marshal()
 	if err != nil {
 		return nil, err
 	}
 	t.Add(spec.FileName, specFile, scaffold.Scaffolded)
 	return t, nil
+}
+
+// helmSince is the first generation that installs Helm charts.
+const helmSince = 4
+
+// Supports reports, as bad input, an option of p that g cannot render.
+func (g Generation) Supports(p *spec.Project) error {
+	if p.Options.Helm() && (g.number < helmSince || !g.Stack.HasHelm()) {
+		return &spec.InputError{Msg: fmt.Sprintf("templates generation %s predates --deploy %s", g.Name, spec.DeployHelm)}
+	}
+	return nil
+}
+
+// FluxCRDDir holds the CRDs of Flux's OCIRepository and HelmRelease in a
+// project that installs a Helm chart; its tests install them.
+const FluxCRDDir = "test/flux"
+
+func addFluxCRDs(t *scaffold.Tree, g Generation) error {
+	for _, c := range stack.FluxCRDs {
+		data, err := stack.FluxCRD(c.File)
+		if err != nil {
+			return err
+		}
+		t.Add(FluxCRDDir+"/"+c.File, data, scaffold.Generated)
+	}
+	return nil
 }
 
 // renderer renders templates into a tree and remembers which kind each

@@ -82,6 +82,7 @@ var fieldOfFlag = map[string]string{
 	"--provider-name": "providerName",
 	"--kind":          "kind",
 	"--version":       "version",
+	"--deploy":        "options.deploy",
 }
 
 // locate turns a validation error about a flag into one about its field in
@@ -96,7 +97,7 @@ func locate(err error, data []byte) error {
 	if ie.Field != "" {
 		field = ie.Field
 	}
-	path := []string{field}
+	path := strings.Split(field, ".")
 	if ie.kind >= 0 && field != "kinds" {
 		path = []string{"kinds", strconv.Itoa(ie.kind), field}
 		field = fmt.Sprintf("kinds[%d].%s", ie.kind, field)

@@ -39,7 +39,26 @@ type Options struct {
 	WorkloadCluster bool `json:"workloadCluster"`
 	SecretWatcher   bool `json:"secretWatcher"`
 	Sample          bool `json:"sample"`
+	// Deploy says how the domain service is installed: DeployManifests or
+	// DeployHelm. Projects written before the option existed have none,
+	// which means DeployManifests.
+	Deploy string `json:"deploy,omitempty"`
 }
+
+// How the reconciler installs the domain service.
+const (
+	// DeployManifests: the reconciler writes the workload's objects itself.
+	DeployManifests = "manifests"
+	// DeployHelm: the reconciler has Flux on the platform cluster install
+	// the domain service's Helm chart into the target cluster.
+	DeployHelm = "helm"
+)
+
+// DeployModes lists the values of Options.Deploy.
+var DeployModes = []string{DeployManifests, DeployHelm}
+
+// Helm reports whether the domain service is installed as a Helm chart.
+func (o Options) Helm() bool { return o.Deploy == DeployHelm }
 
 // Kind is one API kind of the provider.
 type Kind struct {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"go/token"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -157,6 +158,15 @@ func ValidateVersion(v string) error {
 	return nil
 }
 
+// ValidateDeploy checks how the domain service is to be installed; empty
+// means DeployManifests.
+func ValidateDeploy(mode string) error {
+	if mode == "" || slices.Contains(DeployModes, mode) {
+		return nil
+	}
+	return flagError("--deploy", mode, "must be one of "+strings.Join(DeployModes, ", "))
+}
+
 // Validate checks every field of the project, each kind on its own and
 // against the others, and every Kubernetes name derived from them.
 func (p *Project) Validate() error {
@@ -170,6 +180,9 @@ func (p *Project) Validate() error {
 		return err
 	}
 	if err := checkDerived(p.ProviderName, providerNames(p), "--provider-name", -1); err != nil {
+		return err
+	}
+	if err := ValidateDeploy(p.Options.Deploy); err != nil {
 		return err
 	}
 	if len(p.Kinds) == 0 {

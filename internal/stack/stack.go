@@ -39,6 +39,30 @@ var Direct = []Module{
 	{"sigs.k8s.io/e2e-framework", "v0.7.0"},
 }
 
+// Helm lists what a project that installs its domain service as a Helm
+// chart (--deploy helm) imports besides Direct: the APIs of Flux's source
+// and helm controllers, at the releases whose Kubernetes libraries match
+// the stack's.
+var Helm = []Module{
+	{"github.com/fluxcd/helm-controller/api", "v1.6.3"},
+	{"github.com/fluxcd/pkg/apis/meta", "v1.31.0"},
+	{"github.com/fluxcd/source-controller/api", "v1.9.4"},
+}
+
+// FluxCRDs are the releases of Flux's controllers whose CRDs (in
+// config/crd/bases of the module) the tests of a Helm project install:
+// the same releases as the API modules in Helm.
+var FluxCRDs = []CRDSource{
+	{Module{"github.com/fluxcd/helm-controller", "v1.6.3"}, "helm.toolkit.fluxcd.io_helmreleases.yaml"},
+	{Module{"github.com/fluxcd/source-controller", "v1.9.4"}, "source.toolkit.fluxcd.io_ocirepositories.yaml"},
+}
+
+// CRDSource is a CRD file in a module's config/crd/bases.
+type CRDSource struct {
+	Module Module
+	File   string
+}
+
 // Module is a module path at a version.
 type Module struct {
 	Path, Version string
@@ -61,6 +85,18 @@ var goMod []byte
 //go:embed go.sum.txt
 var goSum []byte
 
+//go:embed helm/go.mod.txt
+var helmGoMod []byte
+
+//go:embed helm/go.sum.txt
+var helmGoSum []byte
+
+//go:embed flux
+var fluxCRDs embed.FS
+
+// FluxCRD returns the stored copy of a file of FluxCRDs.
+func FluxCRD(file string) ([]byte, error) { return fluxCRDs.ReadFile("flux/" + file) }
+
 // Set is one released dependency set: the go.mod and go.sum a project gets.
 type Set struct {
 	Version string
@@ -69,24 +105,42 @@ type Set struct {
 	EnvtestKubernetes string
 	goMod             []byte
 	goSum             []byte
+	// helmGoMod and helmGoSum are those of a project that installs its
+	// domain service as a Helm chart; nil for sets from before the option.
+	helmGoMod []byte
+	helmGoSum []byte
 }
 
-// GoMod returns the go.mod of a project with the given module path.
-func (s Set) GoMod(module string) []byte {
-	return bytes.Replace(s.goMod, []byte("module "+placeholder+"\n"), []byte(fmt.Sprintf("module %s\n", module)), 1)
+// GoMod returns the go.mod of a project with the given module path; helm
+// selects the one of a project that installs a Helm chart.
+func (s Set) GoMod(module string, helm bool) []byte {
+	mod := s.goMod
+	if helm {
+		mod = s.helmGoMod
+	}
+	return bytes.Replace(mod, []byte("module "+placeholder+"\n"), []byte(fmt.Sprintf("module %s\n", module)), 1)
 }
 
 // GoSum returns the go.sum of a project.
-func (s Set) GoSum() []byte { return bytes.Clone(s.goSum) }
+func (s Set) GoSum(helm bool) []byte {
+	if helm {
+		return bytes.Clone(s.helmGoSum)
+	}
+	return bytes.Clone(s.goSum)
+}
+
+// HasHelm reports whether the set knows the dependencies of a Helm project.
+func (s Set) HasHelm() bool { return s.helmGoMod != nil }
 
 // Current is the dependency set new projects get.
-var Current = Set{Version: Version, EnvtestKubernetes: EnvtestKubernetes, goMod: goMod, goSum: goSum}
+var Current = Set{Version: Version, EnvtestKubernetes: EnvtestKubernetes, goMod: goMod, goSum: goSum, helmGoMod: helmGoMod, helmGoSum: helmGoSum}
 
 // envtestOf records the envtest version of each earlier set.
 var envtestOf = map[string]string{"2026.08.1": "1.34.x", "2026.11.1": "1.34.x"}
 
-// Earlier sets are kept, never refreshed, so that upgrades can compute what
-// spgen wrote into a project's go.mod back then.
+// Earlier sets are kept (helm/ holding a set's Helm variant), never
+// refreshed, so that upgrades can compute what spgen wrote into a project's
+// go.mod back then.
 //
 //go:embed history
 var history embed.FS
@@ -96,19 +150,17 @@ func Lookup(version string) (Set, bool) {
 	if version == Version {
 		return Current, true
 	}
-	mod, err1 := fs.ReadFile(history, "history/"+version+"/go.mod.txt")
-	sum, err2 := fs.ReadFile(history, "history/"+version+"/go.sum.txt")
+	dir := "history/" + version + "/"
+	mod, err1 := fs.ReadFile(history, dir+"go.mod.txt")
+	sum, err2 := fs.ReadFile(history, dir+"go.sum.txt")
 	if err1 != nil || err2 != nil {
 		return Set{}, false
 	}
-	return Set{Version: version, EnvtestKubernetes: envtestOf[version], goMod: mod, goSum: sum}, true
+	s := Set{Version: version, EnvtestKubernetes: envtestOf[version], goMod: mod, goSum: sum}
+	s.helmGoMod, _ = fs.ReadFile(history, dir+"helm/go.mod.txt")
+	s.helmGoSum, _ = fs.ReadFile(history, dir+"helm/go.sum.txt")
+	return s, true
 }
-
-// GoMod returns the go.mod of a generated project with the given module path.
-func GoMod(module string) []byte { return Current.GoMod(module) }
-
-// GoSum returns the go.sum of a generated project.
-func GoSum() []byte { return Current.GoSum() }
 
 // Placeholder is the module path the stored go.mod uses; the refresh command
 // writes it.

@@ -8,10 +8,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/open-control-plane/spgen/internal/codegen"
@@ -28,24 +30,45 @@ func main() {
 }
 
 func run() error {
-	p := &spec.Project{
-		Module:       stack.Placeholder(),
-		Group:        "refresh",
-		ProviderName: "refresh",
-		Options:      spec.Options{WorkloadCluster: true, SecretWatcher: true, Sample: true},
-		Kinds:        []spec.Kind{{Kind: "Refresh", Version: spec.DefaultVersion}},
+	if err := copyFluxCRDs(); err != nil {
+		return err
 	}
+	for _, deploy := range spec.DeployModes {
+		p := &spec.Project{
+			Module:       stack.Placeholder(),
+			Group:        "refresh",
+			ProviderName: "refresh",
+			Options:      spec.Options{WorkloadCluster: true, SecretWatcher: true, Sample: true, Deploy: deploy},
+			Kinds:        []spec.Kind{{Kind: "Refresh", Version: spec.DefaultVersion}},
+		}
+		pins := stack.Direct
+		out := filepath.Join("internal", "stack")
+		if p.Options.Helm() {
+			pins = append(slices.Clone(pins), stack.Helm...)
+			out = filepath.Join(out, "helm")
+		}
+		if err := tidy(p, pins, out); err != nil {
+			return fmt.Errorf("--deploy %s: %w", deploy, err)
+		}
+	}
+	fmt.Println("refreshed go.mod.txt and go.sum.txt in internal/stack and internal/stack/helm, and the Flux CRDs")
+	return nil
+}
+
+// tidy renders p, requires pins, runs go mod tidy and stores the result
+// in dir.
+func tidy(p *spec.Project, pins []stack.Module, dir string) error {
 	tree, err := project.Render(p)
 	if err != nil {
 		return err
 	}
-	dir, err := os.MkdirTemp("", "spgen-refresh-")
+	tmp, err := os.MkdirTemp("", "spgen-refresh-")
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
+	defer os.RemoveAll(tmp)
 	write := func(rel string, content []byte) error {
-		full := filepath.Join(dir, filepath.FromSlash(rel))
+		full := filepath.Join(tmp, filepath.FromSlash(rel))
 		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
 			return err
 		}
@@ -59,7 +82,7 @@ func run() error {
 	}
 	var mod bytes.Buffer
 	fmt.Fprintf(&mod, "module %s\n\ngo %s\n\nrequire (\n", p.Module, stack.GoVersion)
-	for _, m := range stack.Direct {
+	for _, m := range pins {
 		fmt.Fprintf(&mod, "\t%s %s\n", m.Path, m.Version)
 	}
 	mod.WriteString(")\n")
@@ -68,10 +91,10 @@ func run() error {
 	}
 	_ = write("go.sum", nil)
 	// The first tidy tolerates the generated packages that do not exist yet.
-	if err := goCmd(dir, "mod", "tidy", "-e"); err != nil {
+	if err := goCmd(tmp, "mod", "tidy", "-e"); err != nil {
 		return err
 	}
-	generated, err := codegen.Generate(context.Background(), dir, p, nil)
+	generated, err := codegen.Generate(context.Background(), tmp, p, nil)
 	if err != nil {
 		return err
 	}
@@ -80,25 +103,53 @@ func run() error {
 			return err
 		}
 	}
-	if err := goCmd(dir, "mod", "tidy"); err != nil {
+	if err := goCmd(tmp, "mod", "tidy"); err != nil {
 		return err
 	}
-	for _, m := range stack.Direct {
-		data, _ := os.ReadFile(filepath.Join(dir, "go.mod"))
+	data, err := os.ReadFile(filepath.Join(tmp, "go.mod"))
+	if err != nil {
+		return err
+	}
+	for _, m := range pins {
 		if !strings.Contains(string(data), m.Path+" "+m.Version) {
 			return fmt.Errorf("go mod tidy moved %s off the pinned %s; pin the version it needs", m.Path, m.Version)
 		}
 	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
 	for _, name := range []string{"go.mod", "go.sum"} {
-		data, err := os.ReadFile(filepath.Join(dir, name))
+		data, err := os.ReadFile(filepath.Join(tmp, name))
 		if err != nil {
 			return err
 		}
-		if err := os.WriteFile(filepath.Join("internal", "stack", name+".txt"), data, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, name+".txt"), data, 0o644); err != nil {
 			return err
 		}
 	}
-	fmt.Println("refreshed internal/stack/go.mod.txt and go.sum.txt")
+	return nil
+}
+
+// copyFluxCRDs stores the CRDs of the pinned Flux releases, which the
+// tests of Helm projects install.
+func copyFluxCRDs() error {
+	for _, c := range stack.FluxCRDs {
+		out, err := exec.Command("go", "mod", "download", "-json", c.Module.Path+"@"+c.Module.Version).Output()
+		if err != nil {
+			return fmt.Errorf("downloading %s@%s: %w", c.Module.Path, c.Module.Version, err)
+		}
+		var info struct{ Dir string }
+		if err := json.Unmarshal(out, &info); err != nil {
+			return err
+		}
+		data, err := os.ReadFile(filepath.Join(info.Dir, "config", "crd", "bases", c.File))
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join("internal", "stack", "flux", c.File), data, 0o644); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

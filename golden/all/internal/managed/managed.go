@@ -15,7 +15,10 @@
 //     Objects with the Orphan policy are left in place and lose the set's
 //     labels. Leftovers carrying the labels are removed last.
 //
-// Every object gets a Result naming its cluster, for the request's status.
+// Every object also carries ClusterLabel, naming the cluster it was declared
+// for: leftovers are only looked for among the objects of their cluster, even
+// when two clusters are one API server. Every object gets a Result naming
+// its cluster, for the request's status.
 package managed
 
 import (
@@ -43,6 +46,9 @@ const (
 	MCP      Cluster = "mcp"
 	Workload Cluster = "workload"
 )
+
+// ClusterLabel names the cluster an object was declared for.
+const ClusterLabel = "velero.services.open-control-plane.io/cluster"
 
 // Policy says what Delete does with an object.
 type Policy int
@@ -153,6 +159,7 @@ func (s *Set) apply(ctx context.Context, o *Object) (Result, error) {
 			labels = map[string]string{}
 		}
 		maps.Copy(labels, s.labels)
+		labels[ClusterLabel] = string(o.cluster)
 		o.obj.SetLabels(labels)
 		return nil
 	})
@@ -220,7 +227,7 @@ func (s *Set) remove(ctx context.Context, o *Object) (Result, error) {
 func (s *Set) release(ctx context.Context, c client.Client, obj client.Object, r Result) (Result, error) {
 	labels := obj.GetLabels()
 	changed := false
-	for k := range s.labels {
+	for _, k := range append(slices.Collect(maps.Keys(s.labels)), ClusterLabel) {
 		if _, ok := labels[k]; ok {
 			delete(labels, k)
 			changed = true
@@ -285,7 +292,7 @@ func (s *Set) removeUndeclared(ctx context.Context, cluster Cluster, gvk schema.
 	var errs []error
 	for i := range list.Items {
 		item := &list.Items[i]
-		if keep[client.ObjectKeyFromObject(item)] || item.DeletionTimestamp != nil {
+		if keep[client.ObjectKeyFromObject(item)] || item.DeletionTimestamp != nil || !declaredFor(item, cluster) {
 			continue
 		}
 		if err := c.Delete(ctx, item, client.PropagationPolicy(metav1.DeletePropagationBackground)); client.IgnoreNotFound(err) != nil {
@@ -293,6 +300,13 @@ func (s *Set) removeUndeclared(ctx context.Context, cluster Cluster, gvk schema.
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// declaredFor reports whether obj may be a leftover of cluster: objects
+// labelled before ClusterLabel existed may belong to any.
+func declaredFor(obj client.Object, cluster Cluster) bool {
+	c, ok := obj.GetLabels()[ClusterLabel]
+	return !ok || c == string(cluster)
 }
 
 // describe finds the client and kind of o.

@@ -315,3 +315,36 @@ func TestUnknownCluster(t *testing.T) {
 		t.Fatalf("apply: results %+v, err %v; want a failure naming the mcp cluster", results, err)
 	}
 }
+
+// TestClustersSharingAServer: leftovers are looked for among the objects
+// of their own cluster only, even when two clusters are one API server;
+// objects labelled before ClusterLabel existed count for every cluster.
+func TestClustersSharingAServer(t *testing.T) {
+	e := newEnv(t)
+	both := map[managed.Cluster]client.Client{managed.MCP: e.c, managed.Workload: e.c}
+	configMaps := corev1.SchemeGroupVersion.WithKind("ConfigMap")
+	s := managed.NewSet(e.labels, both)
+	mine := e.configMap("on-mcp")
+	s.Add(managed.MCP, mine, nil)
+	s.Prune(managed.Workload, configMaps)
+	if _, err := s.Apply(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !e.exists(mine) || mine.Labels[managed.ClusterLabel] != string(managed.MCP) {
+		t.Fatalf("the workload cluster's cleanup took the managed control plane's object (labels %v)", mine.Labels)
+	}
+
+	legacy := e.configMap("legacy")
+	legacy.Labels = e.labels
+	if err := e.c.Create(e.ctx, legacy); err != nil {
+		t.Fatal(err)
+	}
+	s = managed.NewSet(e.labels, both)
+	s.Prune(managed.Workload, configMaps)
+	if _, err := s.Apply(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if e.exists(legacy) || !e.exists(mine) {
+		t.Errorf("want the legacy leftover removed and the other cluster's object kept")
+	}
+}

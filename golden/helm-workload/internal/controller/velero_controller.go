@@ -1,0 +1,324 @@
+/*
+Copyright The sp-velero Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controller
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/openmcp-project/controller-utils/pkg/clusters"
+	"github.com/openmcp-project/opencontrolplane-runtime/pkg/serviceprovider"
+	"github.com/openmcp-project/opencontrolplane-runtime/pkg/serviceprovider/clusteraccess"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+
+	v1alpha1 "example.com/acme/sp-velero/api/v1alpha1"
+	"example.com/acme/sp-velero/internal/managed"
+	"example.com/acme/sp-velero/internal/provider"
+)
+
+// VeleroComponent is the entry of ProviderConfig.spec.availableCharts that
+// provides the chart of the Velero workload.
+const VeleroComponent = "velero"
+
+// VeleroDomainKinds are the kinds of the domain service's own API on the
+// managed control plane. While objects of these kinds exist, deleting a
+// Velero waits: removing the service under them would orphan user data.
+var VeleroDomainKinds = []schema.GroupVersionKind{}
+
+// Requeue intervals while waiting for something outside the provider.
+const (
+	veleroWaitShort = 5 * time.Second
+	veleroWaitLong  = 30 * time.Second
+)
+
+// Permissions the provider requests on the cluster the workload runs in (and
+// on the managed control plane) are derived from these rbac markers by
+// `spgen generate`. Flux installs the chart with this access too: list every
+// kind the chart creates, and keep the rest to what the code below needs.
+//
+// +kubebuilder:rbac:groups="",resources=namespaces;secrets;configmaps;services,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups="",resources=serviceaccounts,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups="",resources=serviceaccounts/token,verbs=create
+// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=clusterroles;clusterrolebindings,verbs=get;list;watch;create;update;patch;delete
+
+// What the domain service itself may do on the managed control plane, from
+// the workload cluster: `spgen generate` turns these markers into
+// provider.Deps.ServicePermissions (the provider is granted them too, since
+// Kubernetes only lets it hand out what it holds).
+//
+// +spgen:service:rbac:groups="",resources=namespaces,verbs=get;list;watch
+
+// VeleroReconciler installs the Velero domain service for every Velero
+// object: the workload runs in the workload cluster in its own namespace,
+// installed from its Helm chart by Flux on the platform cluster.
+type VeleroReconciler struct {
+	PlatformCluster   *clusters.Cluster
+	OnboardingCluster *clusters.Cluster
+	// ProviderNamespace is the provider's namespace on the platform cluster,
+	// where the image pull secrets and the CA bundle of the ProviderConfig
+	// live.
+	ProviderNamespace string
+	// Recorder reports failures as Kubernetes Events on the Velero.
+	Recorder events.EventRecorder
+	// DomainKinds block deletion while objects of them exist on the managed
+	// control plane; VeleroDomainKinds by default.
+	DomainKinds []schema.GroupVersionKind
+	// ServicePermissions are what the workload may do on the managed
+	// control plane.
+	ServicePermissions []rbacv1.PolicyRule
+}
+
+// NewVeleroReconciler builds the reconciler the provider runs for Velero
+// objects; the generated wiring calls it. Give VeleroReconciler the fields
+// your code needs and fill them here.
+func NewVeleroReconciler(d provider.Deps) *VeleroReconciler {
+	return &VeleroReconciler{
+		PlatformCluster:    d.PlatformCluster,
+		OnboardingCluster:  d.OnboardingCluster,
+		ProviderNamespace:  d.ProviderNamespace,
+		Recorder:           d.Recorder,
+		ServicePermissions: d.ServicePermissions,
+	}
+}
+
+// veleroWorkload is what the workload of a Velero is made from.
+type veleroWorkload struct {
+	Chart       Chart
+	PullSecrets []corev1.Secret
+	// CABundle holds PEM certificates the workload trusts besides the
+	// system's; nil when the ProviderConfig names none.
+	CABundle []byte
+}
+
+// veleroObjects declares what the provider manages for obj, in
+// dependency order; Apply and Delete do the rest. To manage one more object,
+// add it here.
+func (r *VeleroReconciler) veleroObjects(ctx context.Context, obj *v1alpha1.Velero, cc clusteraccess.ClusterContext, w veleroWorkload) *managed.Set {
+	ns := veleroNamespace(obj)
+	target, access := managed.Workload, cc.WorkloadAccessSecretKey
+	set := managed.NewSet(veleroLabels(obj), map[managed.Cluster]client.Client{
+		managed.Platform: r.PlatformCluster.Client(),
+		managed.MCP:      cc.MCPCluster.Client(),
+		managed.Workload: cc.WorkloadCluster.Client(),
+	})
+
+	set.Add(target, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, nil)
+	addPullSecrets(set, target, ns, w.PullSecrets)
+	addCABundle(set, target, ns, w.CABundle)
+	addServiceAccess(ctx, set, cc.MCPCluster, ns, "velero", r.ServicePermissions)
+
+	addRelease(set, ns, Release{
+		Chart:     w.Chart,
+		Access:    access,
+		Namespace: ns,
+		Name:      "velero",
+		Values:    veleroValues(w),
+	})
+	return set
+}
+
+// CreateOrUpdate brings the domain service of obj to the requested state.
+func (r *VeleroReconciler) CreateOrUpdate(ctx context.Context, obj *v1alpha1.Velero, pc *v1alpha1.ProviderConfig, cc clusteraccess.ClusterContext) (ctrl.Result, error) {
+	log := logf.FromContext(ctx)
+	if ignored(pc) {
+		log.Info("ProviderConfig carries the ignore operation annotation; changing nothing", "providerConfig", pc.Name)
+		return ctrl.Result{RequeueAfter: pc.PollInterval()}, nil
+	}
+	defer r.finishOperation(ctx, obj, pc)
+
+	repository, ok := pc.Chart(VeleroComponent, obj.Spec.Version)
+	if !ok {
+		allowed := pc.AllowedVersions(VeleroComponent)
+		msg := fmt.Sprintf("version %q is not allowed by ProviderConfig %q (allowed: %s); set spec.version to an allowed version or ask your platform operator to allow it",
+			obj.Spec.Version, pc.Name, listOrNone(allowed))
+		r.fail(obj, ReasonVersionNotAllowed, "ResolveVersion", msg)
+		return ctrl.Result{}, nil
+	}
+	w := veleroWorkload{Chart: Chart{Repository: repository, Version: obj.Spec.Version, Interval: pc.PollInterval()}}
+	var err error
+	if w.Chart.PullSecret, err = readChartPullSecret(ctx, r.PlatformCluster.Client(), r.ProviderNamespace, pc.Name, pc.Spec.ChartPullSecret); err != nil {
+		return r.configFailed(obj, err)
+	}
+	if w.PullSecrets, err = readPullSecrets(ctx, r.PlatformCluster.Client(), r.ProviderNamespace, pc.Name, pc.Spec.ImagePullSecrets); err != nil {
+		return r.configFailed(obj, err)
+	}
+	if w.CABundle, err = readCABundle(ctx, r.PlatformCluster.Client(), r.ProviderNamespace, pc.Name, pc.Spec.CABundleRef); err != nil {
+		return r.configFailed(obj, err)
+	}
+
+	serviceprovider.StatusProgressing(obj, ReasonReconciling, "Installing the domain service")
+	results, err := r.veleroObjects(ctx, obj, cc, w).Apply(ctx)
+	obj.Status.Resources = veleroResources(results, serviceprovider.StatusPhaseProgressing)
+	if err != nil {
+		r.fail(obj, ReasonApplyFailed, "Apply", err.Error())
+		return ctrl.Result{}, err
+	}
+	if waiting, ok := managed.Waiting(results); ok {
+		serviceprovider.StatusProgressing(obj, ReasonWorkloadNotReady, waiting.Message)
+		return ctrl.Result{RequeueAfter: veleroWaitShort}, nil
+	}
+	serviceprovider.StatusReady(obj)
+	// Reconciling at least this often renews the workload's token before
+	// it expires.
+	return ctrl.Result{RequeueAfter: min(pc.PollInterval(), serviceTokenRenewal)}, nil
+}
+
+// Delete removes everything the provider created for obj once no user
+// resources of the domain service are left on the managed control plane.
+func (r *VeleroReconciler) Delete(ctx context.Context, obj *v1alpha1.Velero, pc *v1alpha1.ProviderConfig, cc clusteraccess.ClusterContext) (ctrl.Result, error) {
+	if ignored(pc) {
+		// A non-zero requeue keeps the finalizer: the runtime removes it
+		// as soon as Delete returns without one.
+		return ctrl.Result{RequeueAfter: pc.PollInterval()}, nil
+	}
+	defer r.finishOperation(ctx, obj, pc)
+
+	kinds := r.DomainKinds
+	if kinds == nil {
+		kinds = VeleroDomainKinds
+	}
+	blocking, err := blockingKinds(ctx, cc.MCPCluster.Client(), kinds)
+	if err != nil {
+		setTerminating(obj, ReasonDeleteFailed, "cannot check for remaining user resources: "+err.Error())
+		return ctrl.Result{}, err
+	}
+	if len(blocking) > 0 {
+		msg := fmt.Sprintf("deletion waits until all objects of kind %s are deleted from the managed control plane", strings.Join(blocking, ", "))
+		setTerminating(obj, ReasonDeletionBlocked, msg)
+		warn(r.Recorder, obj, ReasonDeletionBlocked, "Delete", msg)
+		return ctrl.Result{RequeueAfter: veleroWaitShort}, nil
+	}
+
+	setTerminating(obj, ReasonTerminating, "Removing the domain service")
+	waiting, err := r.veleroObjects(ctx, obj, cc, veleroWorkload{}).Delete(ctx)
+	obj.Status.Resources = veleroResources(waiting, serviceprovider.StatusPhaseTerminating)
+	if err != nil {
+		msg := "removing the domain service failed: " + err.Error()
+		setTerminating(obj, ReasonDeleteFailed, msg)
+		warn(r.Recorder, obj, ReasonDeleteFailed, "Delete", msg)
+		return ctrl.Result{}, err
+	}
+	if len(waiting) > 0 {
+		setTerminating(obj, ReasonTerminating, waiting[0].Message)
+		return ctrl.Result{RequeueAfter: veleroWaitShort}, nil
+	}
+	return ctrl.Result{}, nil
+}
+
+// IsReferencedConfigMap makes the provider reconcile every Velero when the
+// CA bundle of the ProviderConfig changes. pc is nil until the
+// ProviderConfig has been read.
+func (r *VeleroReconciler) IsReferencedConfigMap(_ context.Context, cm *corev1.ConfigMap, pc *v1alpha1.ProviderConfig) bool {
+	return cm != nil && cm.Namespace == r.ProviderNamespace && pc.ReferencesConfigMap(cm.Name)
+}
+
+// fail reports a problem the user or operator must fix: as condition and Event.
+func (r *VeleroReconciler) fail(obj *v1alpha1.Velero, reason, action, msg string) {
+	serviceprovider.StatusProgressing(obj, reason, msg)
+	warn(r.Recorder, obj, reason, action, msg)
+}
+
+// configFailed reports what the ProviderConfig refers to but cannot be
+// used, and retries later: the platform operator has to fix it.
+func (r *VeleroReconciler) configFailed(obj *v1alpha1.Velero, err error) (ctrl.Result, error) {
+	if ce, ok := err.(*ConfigError); ok {
+		r.fail(obj, ce.Reason, ce.Action, ce.Message)
+		return ctrl.Result{RequeueAfter: veleroWaitLong}, nil
+	}
+	r.fail(obj, ReasonApplyFailed, "ReadProviderConfig", err.Error())
+	return ctrl.Result{}, err
+}
+
+// finishOperation removes the reconcile operation annotation from obj and the
+// ProviderConfig after the reconcile it asked for.
+func (r *VeleroReconciler) finishOperation(ctx context.Context, obj *v1alpha1.Velero, pc *v1alpha1.ProviderConfig) {
+	log := logf.FromContext(ctx)
+	if err := removeReconcileAnnotation(ctx, r.OnboardingCluster.Client(), obj); err != nil {
+		log.Error(err, "cannot remove operation annotation", "object", client.ObjectKeyFromObject(obj))
+	}
+	if err := removeReconcileAnnotation(ctx, r.PlatformCluster.Client(), pc); err != nil {
+		log.Error(err, "cannot remove operation annotation", "providerConfig", pc.Name)
+	}
+}
+
+// veleroNamespace is the namespace of the workload on the target cluster,
+// unique per Velero: a workload cluster is shared by many managed control
+// planes, and a new Velero must not wait for an old namespace to finish
+// terminating.
+func veleroNamespace(obj *v1alpha1.Velero) string {
+	return "velero-" + veleroInstance(obj)
+}
+
+// veleroInstance is a short stable ID of obj, used in names and labels.
+func veleroInstance(obj *v1alpha1.Velero) string {
+	sum := sha256.Sum256([]byte(obj.Namespace + "/" + obj.Name))
+	return hex.EncodeToString(sum[:])[:12]
+}
+
+func veleroLabels(obj *v1alpha1.Velero) map[string]string {
+	return map[string]string{
+		ManagedByLabel: ManagedByValue,
+		InstanceLabel:  veleroInstance(obj),
+	}
+}
+
+// veleroValues are the values the chart is installed with; match
+// them to the chart's own. They name objects next to the workload and never
+// carry secret data: the HelmRelease is readable on the platform cluster.
+func veleroValues(w veleroWorkload) map[string]any {
+	values := map[string]any{"imagePullSecrets": references(w.PullSecrets)}
+	if w.CABundle != nil {
+		values["caBundle"] = caBundleValues(w.CABundle)
+	}
+	values["mcpKubeconfig"] = serviceKubeconfigValues()
+	return values
+}
+
+// veleroResources lists results in the status; objects that are
+// not ready get the phase notReady.
+func veleroResources(results []managed.Result, notReady string) []v1alpha1.ManagedResource {
+	resources := make([]v1alpha1.ManagedResource, 0, len(results))
+	for _, res := range results {
+		mr := v1alpha1.ManagedResource{Cluster: string(res.Cluster), Phase: serviceprovider.StatusPhaseReady}
+		mr.Kind = res.GVK.Kind
+		mr.Name = res.Name
+		if res.GVK.Group != "" {
+			mr.APIGroup = ptr.To(res.GVK.Group)
+		}
+		if res.Namespace != "" {
+			mr.Namespace = ptr.To(res.Namespace)
+		}
+		if !res.Ready {
+			mr.Phase, mr.Message = notReady, res.Message
+		}
+		resources = append(resources, mr)
+	}
+	return resources
+}

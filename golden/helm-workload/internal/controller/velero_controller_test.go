@@ -1,0 +1,633 @@
+/*
+Copyright The sp-velero Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controller_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	helmv2 "github.com/fluxcd/helm-controller/api/v2"
+	sourcev1 "github.com/fluxcd/source-controller/api/v1"
+	"github.com/openmcp-project/controller-utils/pkg/clusters"
+	"github.com/openmcp-project/opencontrolplane-runtime/pkg/serviceprovider"
+	apiconst "github.com/openmcp-project/openmcp-operator/api/constants"
+	authenticationv1 "k8s.io/api/authentication/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
+
+	v1alpha1 "example.com/acme/sp-velero/api/v1alpha1"
+	"example.com/acme/sp-velero/internal/controller"
+	"example.com/acme/sp-velero/internal/provider"
+	"example.com/acme/sp-velero/internal/wiring"
+)
+
+const (
+	veleroAllowed    = "1.0.0"
+	veleroDisallowed = "9.9.9"
+	veleroPullSecret = "regcred"
+	veleroSecretData = `{"auths":{"registry.example.com":{"auth":"c2VjcmV0LXRva2Vu"}}}`
+)
+
+// veleroEnv is one provider instance against the test API server.
+type veleroEnv struct {
+	t            *testing.T
+	c            client.Client
+	providerName string
+	providerNS   string
+	tenantNS     string
+	mcp          *recordingCluster
+	workload     *recordingCluster
+	reconciler   reconcileVelero
+	domainKinds  []schema.GroupVersionKind
+}
+
+type reconcileVelero interface {
+	Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error)
+}
+
+// newVeleroEnv wires the reconciler exactly as main.go does, except that
+// cluster access is faked and the onboarding client can be wrapped.
+func newVeleroEnv(t *testing.T, wrapOnboarding func(client.WithWatch) client.WithWatch) *veleroEnv {
+	t.Helper()
+	e := &veleroEnv{t: t, c: newClient(t, wiring.PlatformScheme()), providerName: unique("velero")}
+	e.providerNS = createNamespace(t, e.c, "provider")
+	e.tenantNS = createNamespace(t, e.c, "tenant")
+	platform := newCluster(t, "platform", wiring.PlatformScheme())
+	onboarding := newCluster(t, "onboarding", wiring.OnboardingScheme())
+	if wrapOnboarding != nil {
+		base, err := client.NewWithWatch(apiServer.Config(t), client.Options{Scheme: wiring.OnboardingScheme()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		onboarding = clusters.NewTestClusterFromClient("onboarding", wrapOnboarding(base))
+	}
+	e.mcp = newRecordingCluster(t, "mcp", wiring.MCPScheme())
+	e.workload = newRecordingCluster(t, "workload", wiring.WorkloadScheme())
+	r := wiring.NewVeleroV1alpha1Reconciler(provider.Deps{
+		ProviderName:      e.providerName,
+		ProviderNamespace: e.providerNS,
+		PlatformCluster:   platform,
+		OnboardingCluster: onboarding,
+		Recorder:          newRecorder(t, wiring.OnboardingScheme()),
+	}, &fakeAccess{mcp: e.mcp.Cluster, workload: e.workload.Cluster})
+	if err := r.SetupWithManager(newManager(t, wiring.OnboardingScheme()), e.providerName); err != nil {
+		t.Fatal(err)
+	}
+	e.reconciler = r
+	// The domain kinds are package state of the controller; restore them.
+	saved := controller.VeleroDomainKinds
+	t.Cleanup(func() { controller.VeleroDomainKinds = saved })
+	return e
+}
+
+func (e *veleroEnv) providerConfig(pullSecrets ...string) *v1alpha1.ProviderConfig {
+	pc := &v1alpha1.ProviderConfig{
+		ObjectMeta: metav1.ObjectMeta{Name: e.providerName},
+		Spec: v1alpha1.ProviderConfigSpec{
+			AvailableCharts: []v1alpha1.ChartVersions{{Name: controller.VeleroComponent, Versions: []string{veleroAllowed}, Chart: veleroChart}},
+		},
+	}
+	for _, s := range pullSecrets {
+		pc.Spec.ImagePullSecrets = append(pc.Spec.ImagePullSecrets, corev1.LocalObjectReference{Name: s})
+	}
+	if err := e.c.Create(run(e.t), pc); err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(func() { _ = e.c.Delete(context.Background(), pc) })
+	return pc
+}
+
+func (e *veleroEnv) pullSecret(name string) {
+	s := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: e.providerNS},
+		Type:       corev1.SecretTypeDockerConfigJson,
+		Data:       map[string][]byte{corev1.DockerConfigJsonKey: []byte(veleroSecretData)},
+	}
+	if err := e.c.Create(run(e.t), s); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+func (e *veleroEnv) create(version string, annotations map[string]string) *v1alpha1.Velero {
+	obj := &v1alpha1.Velero{
+		ObjectMeta: metav1.ObjectMeta{Name: "mcp", Namespace: e.tenantNS, Annotations: annotations},
+		Spec:       v1alpha1.VeleroSpec{Version: version},
+	}
+	if err := e.c.Create(run(e.t), obj); err != nil {
+		e.t.Fatal(err)
+	}
+	return obj
+}
+
+func (e *veleroEnv) reconcile() (ctrl.Result, error) {
+	return e.reconciler.Reconcile(run(e.t), ctrl.Request{NamespacedName: types.NamespacedName{Namespace: e.tenantNS, Name: "mcp"}})
+}
+
+func (e *veleroEnv) mustReconcile() ctrl.Result {
+	e.t.Helper()
+	res, err := e.reconcile()
+	if err != nil {
+		e.t.Fatalf("reconcile: %v", err)
+	}
+	return res
+}
+
+func (e *veleroEnv) get() *v1alpha1.Velero {
+	e.t.Helper()
+	obj := &v1alpha1.Velero{}
+	if err := e.c.Get(run(e.t), types.NamespacedName{Namespace: e.tenantNS, Name: "mcp"}, obj); err != nil {
+		e.t.Fatal(err)
+	}
+	return obj
+}
+
+func (e *veleroEnv) patch(obj client.Object, mutate func()) {
+	e.t.Helper()
+	base := obj.DeepCopyObject().(client.Object)
+	mutate()
+	if err := e.c.Patch(run(e.t), obj, client.MergeFrom(base)); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// ready returns the Ready condition, failing the test when there is none.
+func veleroReady(t *testing.T, obj *v1alpha1.Velero) metav1.Condition {
+	t.Helper()
+	c := meta.FindStatusCondition(obj.Status.Conditions, serviceprovider.ServiceProviderConditionReady)
+	if c == nil {
+		t.Fatalf("no Ready condition; status: %+v", obj.Status)
+	}
+	return *c
+}
+
+func expectVeleroReason(t *testing.T, obj *v1alpha1.Velero, phase, reason string) metav1.Condition {
+	t.Helper()
+	c := veleroReady(t, obj)
+	if obj.Status.Phase != phase || c.Reason != reason {
+		t.Fatalf("phase %q reason %q (%s), want phase %q reason %q", obj.Status.Phase, c.Reason, c.Message, phase, reason)
+	}
+	return c
+}
+
+// managedCount counts everything the provider created for any object: in
+// the workload's namespace ns, and for Flux next to the access secret.
+func (e *veleroEnv) managedCount(ns string) int {
+	e.t.Helper()
+	var secrets corev1.SecretList
+	var releases helmv2.HelmReleaseList
+	var sources sourcev1.OCIRepositoryList
+	sel := client.MatchingLabels{controller.ManagedByLabel: controller.ManagedByValue}
+	if err := e.c.List(run(e.t), &secrets, client.InNamespace(ns), sel); err != nil {
+		e.t.Fatal(err)
+	}
+	if err := e.c.List(run(e.t), &releases, client.InNamespace(e.tenantNS), sel); err != nil {
+		e.t.Fatal(err)
+	}
+	if err := e.c.List(run(e.t), &sources, client.InNamespace(e.tenantNS), sel); err != nil {
+		e.t.Fatal(err)
+	}
+	return len(secrets.Items) + len(releases.Items) + len(sources.Items)
+}
+
+func veleroWorkloadNamespace(obj *v1alpha1.Velero) string {
+	if r := veleroResource(obj, "Namespace"); r != nil {
+		return r.Name
+	}
+	return ""
+}
+
+// veleroResource finds the first object of kind in the status.
+func veleroResource(obj *v1alpha1.Velero, kind string) *v1alpha1.ManagedResource {
+	for i, r := range obj.Status.Resources {
+		if r.Kind == kind {
+			return &obj.Status.Resources[i]
+		}
+	}
+	return nil
+}
+
+// TestVeleroLifecycle drives one Velero through its whole life on a real
+// API server: create, ready, annotations, version allow-list, pull secrets,
+// blocked and completed deletion.
+func TestVeleroLifecycle(t *testing.T) {
+	e := newVeleroEnv(t, nil)
+	domain := installTestDomainCRD(t, e.c)
+	controller.VeleroDomainKinds = append(controller.VeleroDomainKinds, domain)
+	e.pullSecret(veleroPullSecret)
+	pc := e.providerConfig(veleroPullSecret)
+	e.create(veleroAllowed, map[string]string{apiconst.OperationAnnotation: apiconst.OperationAnnotationValueReconcile})
+
+	// create → progressing until the workload is available
+	if res := e.mustReconcile(); res.RequeueAfter == 0 {
+		t.Errorf("no requeue while the workload is not available")
+	}
+	obj := e.get()
+	expectVeleroReason(t, obj, serviceprovider.StatusPhaseProgressing, controller.ReasonWorkloadNotReady)
+	if !slices.Contains(obj.Finalizers, obj.Finalizer()) {
+		t.Errorf("finalizer %s missing: %v", obj.Finalizer(), obj.Finalizers)
+	}
+	if _, ok := obj.Annotations[apiconst.OperationAnnotation]; ok {
+		t.Errorf("reconcile annotation was not removed after the reconcile")
+	}
+	ns := veleroWorkloadNamespace(obj)
+	if ns == "" {
+		t.Fatalf("status lists no namespace: %+v", obj.Status.Resources)
+	}
+
+	// the pull secret is copied next to the workload and used by it
+	copied := &corev1.Secret{}
+	if err := e.c.Get(run(t), types.NamespacedName{Namespace: ns, Name: veleroPullSecret}, copied); err != nil {
+		t.Fatalf("pull secret not copied: %v", err)
+	}
+	if string(copied.Data[corev1.DockerConfigJsonKey]) != veleroSecretData || copied.Type != corev1.SecretTypeDockerConfigJson {
+		t.Errorf("copied pull secret differs from the source: %+v", copied)
+	}
+	hr, repo := e.release(obj)
+	if repo.Spec.Reference == nil || repo.Spec.Reference.Tag != veleroAllowed {
+		t.Errorf("chart version %+v, want the allowed version", repo.Spec.Reference)
+	}
+	if pulls := releaseValues(t, hr)["imagePullSecrets"]; fmt.Sprint(pulls) != "[map[name:"+veleroPullSecret+"]]" {
+		t.Errorf("the chart's values do not carry the pull secret: %v", pulls)
+	}
+	if r := veleroResource(obj, helmv2.HelmReleaseKind); r == nil || r.Cluster != "platform" {
+		t.Errorf("status does not list the HelmRelease with its cluster: %+v", obj.Status.Resources)
+	}
+	if hr.Spec.KubeConfig.SecretRef.Name != veleroAccessSecret || e.workload.createdCount("secrets") == 0 {
+		t.Errorf("the release must be installed into the workload cluster, next to the copied pull secret")
+	}
+
+	// Flux installs the chart → Ready with observedGeneration
+	e.fluxInstalled(obj)
+	e.mustReconcile()
+	obj = e.get()
+	if c := expectVeleroReason(t, obj, serviceprovider.StatusPhaseReady, "ReconcileSuccess"); c.Status != metav1.ConditionTrue {
+		t.Errorf("Ready condition is %s", c.Status)
+	}
+	if obj.Status.ObservedGeneration != obj.Generation {
+		t.Errorf("observedGeneration %d, want %d", obj.Status.ObservedGeneration, obj.Generation)
+	}
+
+	// ignore on the object: nothing changes, not even for a disallowed version
+	e.patch(obj, func() {
+		obj.Annotations = map[string]string{apiconst.OperationAnnotation: apiconst.OperationAnnotationValueIgnore}
+		obj.Spec.Version = veleroDisallowed
+	})
+	e.mustReconcile()
+	if got := e.get(); got.Status.ObservedGeneration == got.Generation || got.Status.Phase != serviceprovider.StatusPhaseReady || got.Annotations[apiconst.OperationAnnotation] != apiconst.OperationAnnotationValueIgnore {
+		t.Errorf("ignored object was changed: %+v", got.Status)
+	}
+
+	// ignore on the ProviderConfig: nothing changes either
+	e.patch(pc, func() {
+		pc.Annotations = map[string]string{apiconst.OperationAnnotation: apiconst.OperationAnnotationValueIgnore}
+	})
+	obj = e.get()
+	e.patch(obj, func() { obj.Annotations = nil })
+	e.mustReconcile()
+	if got := e.get(); got.Status.ObservedGeneration == got.Generation || got.Status.Phase != serviceprovider.StatusPhaseReady {
+		t.Errorf("object changed while its ProviderConfig is ignored: %+v", got.Status)
+	}
+	e.patch(pc, func() { pc.Annotations = nil })
+
+	// a version outside the allow-list is refused and no workload touched
+	e.mustReconcile()
+	obj = e.get()
+	c := expectVeleroReason(t, obj, serviceprovider.StatusPhaseProgressing, controller.ReasonVersionNotAllowed)
+	if !strings.Contains(c.Message, veleroDisallowed) || !strings.Contains(c.Message, veleroAllowed) {
+		t.Errorf("message does not name the version and the allowed ones: %q", c.Message)
+	}
+	if err := e.c.Get(run(t), client.ObjectKeyFromObject(repo), repo); err != nil || repo.Spec.Reference.Tag != veleroAllowed {
+		t.Errorf("chart was touched for a disallowed version: %v", err)
+	}
+	warningEvent(t, e.c, e.tenantNS, "mcp", controller.ReasonVersionNotAllowed)
+	noSecrets(t, obj.Status.Conditions, veleroSecretData)
+
+	// back to an allowed version
+	e.patch(obj, func() { obj.Spec.Version = veleroAllowed })
+	e.mustReconcile()
+	expectVeleroReason(t, e.get(), serviceprovider.StatusPhaseReady, "ReconcileSuccess")
+
+	// deletion waits while users still have domain objects
+	widget := &unstructured.Unstructured{}
+	widget.SetGroupVersionKind(domain)
+	widget.SetNamespace(e.tenantNS)
+	widget.SetName("users-data")
+	if err := e.c.Create(run(t), widget); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.c.Delete(run(t), e.get()); err != nil {
+		t.Fatal(err)
+	}
+	if res := e.mustReconcile(); res.RequeueAfter == 0 {
+		t.Errorf("blocked deletion is not requeued")
+	}
+	obj = e.get()
+	c = expectVeleroReason(t, obj, serviceprovider.StatusPhaseTerminating, controller.ReasonDeletionBlocked)
+	if !strings.Contains(c.Message, "Widget") {
+		t.Errorf("message does not name the blocking kind: %q", c.Message)
+	}
+	warningEvent(t, e.c, e.tenantNS, "mcp", controller.ReasonDeletionBlocked)
+	if e.managedCount(ns) == 0 {
+		t.Errorf("resources were removed while deletion is blocked")
+	}
+
+	// once the user's objects are gone, everything is removed
+	if err := e.c.Delete(run(t), widget); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 10; i++ {
+		if res := e.mustReconcile(); res.RequeueAfter == 0 {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	gone := &v1alpha1.Velero{}
+	if err := e.c.Get(run(t), types.NamespacedName{Namespace: e.tenantNS, Name: "mcp"}, gone); !apierrors.IsNotFound(err) {
+		t.Errorf("object still exists after deletion (finalizer not released): %v %+v", err, gone.Status)
+	}
+	if n := e.managedCount(ns); n != 0 {
+		t.Errorf("%d managed objects left behind in %s", n, ns)
+	}
+}
+
+// TestVeleroProviderConfigMissing: a clear condition, and recovery once
+// the ProviderConfig appears.
+func TestVeleroProviderConfigMissing(t *testing.T) {
+	e := newVeleroEnv(t, nil)
+	e.create(veleroAllowed, nil)
+	e.mustReconcile()
+	c := veleroReady(t, e.get())
+	if c.Status != metav1.ConditionFalse || !strings.Contains(c.Message, "ProviderConfig") {
+		t.Fatalf("condition does not explain the missing ProviderConfig: %+v", c)
+	}
+	e.providerConfig()
+	e.mustReconcile()
+	expectVeleroReason(t, e.get(), serviceprovider.StatusPhaseProgressing, controller.ReasonWorkloadNotReady)
+}
+
+// TestVeleroPullSecretMissing: the condition names the secret, the
+// provider does not crash, and it recovers once the secret exists.
+func TestVeleroPullSecretMissing(t *testing.T) {
+	e := newVeleroEnv(t, nil)
+	e.providerConfig("missing-secret")
+	e.create(veleroAllowed, nil)
+	res := e.mustReconcile()
+	c := expectVeleroReason(t, e.get(), serviceprovider.StatusPhaseProgressing, controller.ReasonPullSecretMissing)
+	if !strings.Contains(c.Message, `"missing-secret"`) || res.RequeueAfter == 0 {
+		t.Fatalf("condition does not name the secret or no retry: %q %v", c.Message, res)
+	}
+	warningEvent(t, e.c, e.tenantNS, "mcp", controller.ReasonPullSecretMissing)
+	e.pullSecret("missing-secret")
+	e.mustReconcile()
+	expectVeleroReason(t, e.get(), serviceprovider.StatusPhaseProgressing, controller.ReasonWorkloadNotReady)
+}
+
+// TestVeleroConflictRetried: a conflict from the API server fails the
+// reconcile (so it is retried) without losing status, and the retry succeeds.
+func TestVeleroConflictRetried(t *testing.T) {
+	var conflicts atomic.Int32
+	e := newVeleroEnv(t, func(c client.WithWatch) client.WithWatch {
+		return interceptor.NewClient(c, interceptor.Funcs{
+			Update: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.UpdateOption) error {
+				if conflicts.Add(1) == 1 {
+					return apierrors.NewConflict(schema.GroupResource{Group: wiring.APIGroup, Resource: "veleroes"}, obj.GetName(), errors.New("the object has been modified"))
+				}
+				return c.Update(ctx, obj, opts...)
+			},
+		})
+	})
+	e.providerConfig()
+	e.create(veleroAllowed, nil)
+	if _, err := e.reconcile(); !apierrors.IsConflict(err) {
+		t.Fatalf("reconcile error = %v, want the conflict so it is retried", err)
+	}
+	if c := veleroReady(t, e.get()); c.Status != metav1.ConditionFalse {
+		t.Fatalf("failed attempt left no status: %+v", c)
+	}
+	e.mustReconcile()
+	obj := e.get()
+	expectVeleroReason(t, obj, serviceprovider.StatusPhaseProgressing, controller.ReasonWorkloadNotReady)
+	if obj.Status.ObservedGeneration != obj.Generation || len(obj.Status.Resources) == 0 {
+		t.Fatalf("status lost after retry: %+v", obj.Status)
+	}
+}
+
+// TestVeleroPullSecretRemoved: a pull secret dropped from the
+// ProviderConfig is removed from the target cluster and no longer used.
+func TestVeleroPullSecretRemoved(t *testing.T) {
+	e := newVeleroEnv(t, nil)
+	e.pullSecret(veleroPullSecret)
+	pc := e.providerConfig(veleroPullSecret)
+	e.create(veleroAllowed, nil)
+	e.mustReconcile()
+	ns := veleroWorkloadNamespace(e.get())
+	copied := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: veleroPullSecret, Namespace: ns}}
+	if err := e.c.Get(run(t), client.ObjectKeyFromObject(copied), copied); err != nil {
+		t.Fatalf("pull secret not copied: %v", err)
+	}
+
+	e.patch(pc, func() { pc.Spec.ImagePullSecrets = nil })
+	e.mustReconcile()
+	if err := e.c.Get(run(t), client.ObjectKeyFromObject(copied), copied); !apierrors.IsNotFound(err) {
+		t.Errorf("copy of the dropped pull secret is still there: %v", err)
+	}
+	hr, _ := e.release(e.get())
+	if refs := releaseValues(t, hr)["imagePullSecrets"]; fmt.Sprint(refs) != "[]" {
+		t.Errorf("the chart's values still name dropped pull secrets: %v", refs)
+	}
+}
+
+// TestVeleroCustomCA: the CA bundle the ProviderConfig selects reaches the
+// workload, which trusts it; a change rolls out, a missing or invalid bundle
+// is a clear condition and Event and recovers, and a bundle no longer
+// selected is removed.
+func TestVeleroCustomCA(t *testing.T) {
+	e := newVeleroEnv(t, nil)
+	pc := e.providerConfig()
+	e.patch(pc, func() {
+		pc.Spec.CABundleRef = &corev1.ConfigMapKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "trust"}, Key: "bundle.pem"}
+	})
+	e.create(veleroAllowed, nil)
+	watcher := controller.NewVeleroReconciler(provider.Deps{ProviderNamespace: e.providerNS})
+	var _ serviceprovider.ConfigMapWatcher[*v1alpha1.ProviderConfig] = watcher
+
+	// the ConfigMap is missing
+	res := e.mustReconcile()
+	c := expectVeleroReason(t, e.get(), serviceprovider.StatusPhaseProgressing, controller.ReasonCABundleMissing)
+	if !strings.Contains(c.Message, `"trust"`) || res.RequeueAfter == 0 {
+		t.Errorf("condition does not name the ConfigMap or no retry: %q %v", c.Message, res)
+	}
+	warningEvent(t, e.c, e.tenantNS, "mcp", controller.ReasonCABundleMissing)
+
+	// the key is missing
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "trust", Namespace: e.providerNS}, Data: map[string]string{"other": "x"}}
+	if err := e.c.Create(run(t), cm); err != nil {
+		t.Fatal(err)
+	}
+	if !watcher.IsReferencedConfigMap(run(t), cm, pc) {
+		t.Errorf("a change to the CA bundle ConfigMap does not trigger reconciles")
+	}
+	if other := (&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "other", Namespace: e.providerNS}}); watcher.IsReferencedConfigMap(run(t), other, pc) {
+		t.Errorf("an unrelated ConfigMap triggers reconciles")
+	}
+	e.mustReconcile()
+	c = expectVeleroReason(t, e.get(), serviceprovider.StatusPhaseProgressing, controller.ReasonCABundleMissing)
+	if !strings.Contains(c.Message, `"bundle.pem"`) {
+		t.Errorf("condition does not name the missing key: %q", c.Message)
+	}
+
+	// the bundle is not PEM
+	e.patch(cm, func() { cm.Data = map[string]string{"bundle.pem": "not a certificate"} })
+	e.mustReconcile()
+	expectVeleroReason(t, e.get(), serviceprovider.StatusPhaseProgressing, controller.ReasonCABundleInvalid)
+	warningEvent(t, e.c, e.tenantNS, "mcp", controller.ReasonCABundleInvalid)
+
+	// a valid bundle is copied, mounted and trusted
+	first := newTestCA(t)
+	e.patch(cm, func() { cm.Data = map[string]string{"bundle.pem": first} })
+	e.mustReconcile()
+	obj := e.get()
+	expectVeleroReason(t, obj, serviceprovider.StatusPhaseProgressing, controller.ReasonWorkloadNotReady)
+	ns := veleroWorkloadNamespace(obj)
+	copied := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: controller.CABundleConfigMap, Namespace: ns}}
+	if err := e.c.Get(run(t), client.ObjectKeyFromObject(copied), copied); err != nil || copied.Data[controller.CABundleKey] != first {
+		t.Fatalf("CA bundle not copied next to the workload: %v %+v", err, copied.Data)
+	}
+	if r := veleroResource(obj, "ConfigMap"); r == nil || r.Cluster != "workload" {
+		t.Errorf("status does not list the CA bundle with its cluster: %+v", obj.Status.Resources)
+	}
+	ca := e.caValues(obj)
+	if ca["configMap"] != controller.CABundleConfigMap || ca["key"] != controller.CABundleKey || ca["mountPath"] != controller.CABundleDir {
+		t.Errorf("the chart's values do not say where the CA bundle is: %v", ca)
+	}
+	hash := ca["hash"]
+
+	// a change to the bundle reaches the copy and restarts the workload
+	second := newTestCA(t)
+	e.patch(cm, func() { cm.Data = map[string]string{"bundle.pem": second} })
+	e.mustReconcile()
+	if err := e.c.Get(run(t), client.ObjectKeyFromObject(copied), copied); err != nil || copied.Data[controller.CABundleKey] != second {
+		t.Errorf("changed CA bundle not copied: %v", err)
+	}
+	if got := e.caValues(obj)["hash"]; got == hash || got == nil {
+		t.Errorf("the CA bundle's hash in the values (%v) did not change with the bundle", got)
+	}
+
+	// no bundle selected: the copy goes, the workload no longer mounts it
+	e.patch(pc, func() { pc.Spec.CABundleRef = nil })
+	e.mustReconcile()
+	if err := e.c.Get(run(t), client.ObjectKeyFromObject(copied), copied); !apierrors.IsNotFound(err) {
+		t.Errorf("CA bundle copy left behind: %v", err)
+	}
+	if ca := e.caValues(obj); ca != nil {
+		t.Errorf("the chart's values still name a removed CA bundle: %v", ca)
+	}
+}
+
+// TestVeleroMCPCredentials: the workload in the workload cluster gets a
+// kubeconfig for the managed control plane whose token has exactly the
+// +spgen:service:rbac permissions; it is renewed before it expires and
+// everything is removed with the Velero.
+func TestVeleroMCPCredentials(t *testing.T) {
+	e := newVeleroEnv(t, nil)
+	e.providerConfig()
+	e.create(veleroAllowed, nil)
+	e.mustReconcile()
+	obj := e.get()
+	ns := veleroWorkloadNamespace(obj)
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: controller.ServiceKubeconfigSecret, Namespace: ns}}
+	if err := e.c.Get(run(t), client.ObjectKeyFromObject(secret), secret); err != nil {
+		t.Fatalf("no kubeconfig for the managed control plane next to the workload: %v", err)
+	}
+	if e.workload.createdCount("secrets") == 0 || e.mcp.createdCount("serviceaccounts") != 1 || e.mcp.createdCount("token") != 1 {
+		t.Errorf("credentials must be made on the managed control plane and stored in the workload cluster")
+	}
+
+	// the token is the ServiceAccount's and has exactly the service permissions
+	role := &rbacv1.ClusterRole{}
+	if err := e.c.Get(run(t), types.NamespacedName{Name: ns}, role); err != nil {
+		t.Fatalf("no ClusterRole for the workload: %v", err)
+	}
+	if !equality.Semantic.DeepEqual(role.Rules, wiring.ServicePermissions) {
+		t.Errorf("workload's rules %+v, want the +spgen:service:rbac ones %+v", role.Rules, wiring.ServicePermissions)
+	}
+	cs := serviceClient(t, secret)
+	review, err := cs.AuthenticationV1().SelfSubjectReviews().Create(run(t), &authenticationv1.SelfSubjectReview{}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatalf("the workload's token is not accepted: %v", err)
+	}
+	if want := "system:serviceaccount:" + ns + ":velero"; review.Status.UserInfo.Username != want {
+		t.Errorf("token belongs to %q, want %q", review.Status.UserInfo.Username, want)
+	}
+	if _, err := cs.CoreV1().Secrets(metav1.NamespaceSystem).List(run(t), metav1.ListOptions{}); !apierrors.IsForbidden(err) {
+		t.Errorf("the workload may read secrets it was not granted: %v", err)
+	}
+
+	// the chart's values say where the kubeconfig is and where to mount it
+	hr, _ := e.release(obj)
+	if got := fmt.Sprint(releaseValues(t, hr)["mcpKubeconfig"]); got != fmt.Sprint(map[string]any{"secret": controller.ServiceKubeconfigSecret, "mountPath": controller.ServiceKubeconfigDir}) {
+		t.Errorf("the chart's values do not point at the kubeconfig: %s", got)
+	}
+
+	// a token close to expiry is renewed; a fresh one is kept
+	token := string(secret.Data["token"])
+	e.mustReconcile()
+	if err := e.c.Get(run(t), client.ObjectKeyFromObject(secret), secret); err != nil || string(secret.Data["token"]) != token {
+		t.Errorf("a fresh token was replaced: %v", err)
+	}
+	e.patch(secret, func() {
+		secret.Annotations[controller.TokenExpiresAnnotation] = time.Now().Add(time.Minute).UTC().Format(time.RFC3339)
+	})
+	if res := e.mustReconcile(); res.RequeueAfter == 0 {
+		t.Errorf("no requeue to renew the token")
+	}
+	if err := e.c.Get(run(t), client.ObjectKeyFromObject(secret), secret); err != nil || string(secret.Data["token"]) == token {
+		t.Errorf("a token about to expire was not renewed: %v", err)
+	}
+
+	// deleting the Velero removes the credentials on both clusters
+	if err := e.c.Delete(run(t), obj); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 10; i++ {
+		if res := e.mustReconcile(); res.RequeueAfter == 0 {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	for _, o := range []client.Object{secret, role, &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: ns}}, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "velero", Namespace: ns}}} {
+		if err := e.c.Get(run(t), client.ObjectKeyFromObject(o), o); !apierrors.IsNotFound(err) {
+			t.Errorf("%T %s left behind after delete: %v", o, client.ObjectKeyFromObject(o), err)
+		}
+	}
+}

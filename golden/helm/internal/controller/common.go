@@ -1,0 +1,246 @@
+/*
+Copyright The sp-velero Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controller
+
+import (
+	"context"
+	"crypto/x509"
+	"fmt"
+	"github.com/openmcp-project/opencontrolplane-runtime/pkg/serviceprovider"
+	apiconst "github.com/openmcp-project/openmcp-operator/api/constants"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/tools/events"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"strings"
+
+	"example.com/acme/sp-velero/internal/managed"
+)
+
+// Labels put on everything the provider creates, so it can find and remove it.
+const (
+	ManagedByLabel = "app.kubernetes.io/managed-by"
+	InstanceLabel  = "velero.services.open-control-plane.io/instance"
+	ManagedByValue = "velero"
+)
+
+// Reasons of the Ready condition. They are part of the API: users and tools
+// match on them, so change them only with care.
+const (
+	ReasonReconciling       = "Reconciling"
+	ReasonVersionNotAllowed = "VersionNotAllowed"
+	ReasonPullSecretMissing = "PullSecretMissing"
+	ReasonCABundleMissing   = "CABundleMissing"
+	ReasonCABundleInvalid   = "CABundleInvalid"
+	ReasonApplyFailed       = "ApplyFailed"
+	ReasonWorkloadNotReady  = "WorkloadNotReady"
+	ReasonDeletionBlocked   = "DeletionBlocked"
+	ReasonDeleteFailed      = "DeleteFailed"
+	ReasonTerminating       = "Terminating"
+)
+
+// ignored reports whether obj carries the ignore operation annotation. Ignored
+// objects must be treated as if they did not exist: no change at all.
+func ignored(obj client.Object) bool {
+	return obj.GetAnnotations()[apiconst.OperationAnnotation] == apiconst.OperationAnnotationValueIgnore
+}
+
+// removeReconcileAnnotation removes the reconcile operation annotation once
+// the reconcile it asked for has run. It patches a copy so that the caller's
+// in-memory status, which the runtime writes afterwards, is not replaced by
+// the server's.
+func removeReconcileAnnotation(ctx context.Context, c client.Client, obj client.Object) error {
+	if obj.GetAnnotations()[apiconst.OperationAnnotation] != apiconst.OperationAnnotationValueReconcile {
+		return nil
+	}
+	cp, ok := obj.DeepCopyObject().(client.Object)
+	if !ok {
+		return fmt.Errorf("cannot copy %T", obj)
+	}
+	base, _ := cp.DeepCopyObject().(client.Object)
+	annotations := cp.GetAnnotations()
+	delete(annotations, apiconst.OperationAnnotation)
+	cp.SetAnnotations(annotations)
+	if err := c.Patch(ctx, cp, client.MergeFrom(base)); err != nil {
+		return client.IgnoreNotFound(err)
+	}
+	// The runtime patches the status afterwards with a diff that can carry
+	// the resourceVersion; it must be the one this patch produced, or the
+	// status patch fails with a conflict.
+	obj.SetAnnotations(cp.GetAnnotations())
+	obj.SetResourceVersion(cp.GetResourceVersion())
+	return nil
+}
+
+// setTerminating marks obj as being deleted, with a reason users can act on.
+func setTerminating(obj serviceprovider.API, reason, message string) {
+	meta.SetStatusCondition(obj.GetConditions(), metav1.Condition{
+		Type:               serviceprovider.ServiceProviderConditionReady,
+		Status:             metav1.ConditionFalse,
+		ObservedGeneration: obj.GetGeneration(),
+		Reason:             reason,
+		Message:            message,
+	})
+	obj.SetObservedGeneration(obj.GetGeneration())
+	obj.SetPhase(serviceprovider.StatusPhaseTerminating)
+}
+
+// warn records a failure as a Kubernetes Event next to the condition, so it
+// shows up in `kubectl describe` and event-based alerting.
+func warn(recorder events.EventRecorder, obj client.Object, reason, action, message string) {
+	if recorder == nil {
+		return
+	}
+	recorder.Eventf(obj, nil, corev1.EventTypeWarning, reason, action, "%s", message)
+}
+
+// ConfigError is something the ProviderConfig refers to that cannot be
+// used. The platform operator has to fix it; the message says how.
+type ConfigError struct {
+	Reason, Action, Message string
+}
+
+func (e *ConfigError) Error() string { return e.Message }
+
+// readPullSecrets reads the image pull secrets the ProviderConfig pcName
+// refers to from namespace on the platform cluster.
+func readPullSecrets(ctx context.Context, platform client.Client, namespace, pcName string, refs []corev1.LocalObjectReference) ([]corev1.Secret, error) {
+	secrets := make([]corev1.Secret, 0, len(refs))
+	for _, ref := range refs {
+		var s corev1.Secret
+		if err := platform.Get(ctx, client.ObjectKey{Namespace: namespace, Name: ref.Name}, &s); err != nil {
+			if apierrors.IsNotFound(err) {
+				return nil, &ConfigError{Reason: ReasonPullSecretMissing, Action: "CopyPullSecret", Message: fmt.Sprintf(
+					"image pull secret %q not found in namespace %q on the platform cluster; create it there or remove it from spec.imagePullSecrets of ProviderConfig %s",
+					ref.Name, namespace, pcName)}
+			}
+			return nil, fmt.Errorf("reading image pull secret %q: %w", ref.Name, err)
+		}
+		secrets = append(secrets, s)
+	}
+	return secrets, nil
+}
+
+// addPullSecrets declares copies of the pull secrets next to the workload;
+// copies no longer referenced are removed.
+func addPullSecrets(set *managed.Set, cluster managed.Cluster, namespace string, secrets []corev1.Secret) {
+	for _, src := range secrets {
+		copied := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: src.Name, Namespace: namespace}}
+		set.Add(cluster, copied, func() error {
+			copied.Type = src.Type
+			copied.Data = src.Data
+			return nil
+		})
+	}
+	set.Prune(cluster, corev1.SchemeGroupVersion.WithKind("Secret"))
+}
+
+func references(secrets []corev1.Secret) []corev1.LocalObjectReference {
+	refs := make([]corev1.LocalObjectReference, 0, len(secrets))
+	for _, s := range secrets {
+		refs = append(refs, corev1.LocalObjectReference{Name: s.Name})
+	}
+	return refs
+}
+
+// The CA bundle is copied into a ConfigMap next to the workload; the
+// chart's values say where, and where to mount it.
+const (
+	CABundleConfigMap = "ca-bundle"
+	CABundleKey       = "ca.crt"
+	CABundleDir       = "/etc/ssl/custom-ca"
+)
+
+// readCABundle reads the PEM certificates ref selects in namespace on the
+// platform cluster; nil when the ProviderConfig pcName names none, or when
+// an optional one does not exist.
+func readCABundle(ctx context.Context, platform client.Client, namespace, pcName string, ref *corev1.ConfigMapKeySelector) ([]byte, error) {
+	if ref == nil {
+		return nil, nil
+	}
+	optional := ref.Optional != nil && *ref.Optional
+	var cm corev1.ConfigMap
+	if err := platform.Get(ctx, client.ObjectKey{Namespace: namespace, Name: ref.Name}, &cm); err != nil {
+		if !apierrors.IsNotFound(err) {
+			return nil, fmt.Errorf("reading CA bundle ConfigMap %q: %w", ref.Name, err)
+		}
+		if optional {
+			return nil, nil
+		}
+		return nil, &ConfigError{Reason: ReasonCABundleMissing, Action: "ReadCABundle", Message: fmt.Sprintf(
+			"CA bundle ConfigMap %q not found in namespace %q on the platform cluster; create it there or remove spec.caBundleRef from ProviderConfig %s",
+			ref.Name, namespace, pcName)}
+	}
+	bundle, ok := cm.Data[ref.Key]
+	if !ok {
+		if optional {
+			return nil, nil
+		}
+		return nil, &ConfigError{Reason: ReasonCABundleMissing, Action: "ReadCABundle", Message: fmt.Sprintf(
+			"CA bundle ConfigMap %q in namespace %q on the platform cluster has no key %q; add it or correct spec.caBundleRef.key of ProviderConfig %s",
+			ref.Name, namespace, ref.Key, pcName)}
+	}
+	if !x509.NewCertPool().AppendCertsFromPEM([]byte(bundle)) {
+		return nil, &ConfigError{Reason: ReasonCABundleInvalid, Action: "ReadCABundle", Message: fmt.Sprintf(
+			"key %q of CA bundle ConfigMap %q in namespace %q on the platform cluster holds no PEM-encoded certificate; ProviderConfig %s refers to it",
+			ref.Key, ref.Name, namespace, pcName)}
+	}
+	return []byte(bundle), nil
+}
+
+// addCABundle declares the copy of the CA bundle next to the workload, or
+// its removal when there is none.
+func addCABundle(set *managed.Set, cluster managed.Cluster, namespace string, bundle []byte) {
+	if bundle != nil {
+		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: CABundleConfigMap, Namespace: namespace}}
+		set.Add(cluster, cm, func() error {
+			cm.Data = map[string]string{CABundleKey: string(bundle)}
+			return nil
+		})
+	}
+	set.Prune(cluster, corev1.SchemeGroupVersion.WithKind("ConfigMap"))
+}
+
+// blockingKinds returns the kinds of which objects still exist on the cluster.
+// A kind whose CRD is not installed blocks nothing.
+func blockingKinds(ctx context.Context, c client.Client, kinds []schema.GroupVersionKind) ([]string, error) {
+	var blocking []string
+	for _, gvk := range kinds {
+		list := &metav1.PartialObjectMetadataList{}
+		list.SetGroupVersionKind(gvk.GroupVersion().WithKind(gvk.Kind + "List"))
+		if err := c.List(ctx, list, client.Limit(1)); err != nil {
+			if meta.IsNoMatchError(err) || apierrors.IsNotFound(err) {
+				continue
+			}
+			return nil, fmt.Errorf("listing %s: %w", gvk.Kind, err)
+		}
+		if len(list.Items) > 0 {
+			blocking = append(blocking, gvk.Kind)
+		}
+	}
+	return blocking, nil
+}
+
+func listOrNone(items []string) string {
+	if len(items) == 0 {
+		return "none"
+	}
+	return strings.Join(items, ", ")
+}
