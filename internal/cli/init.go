@@ -21,14 +21,15 @@ import (
 )
 
 func stackVersion() string {
-	s := stack.Version + " ("
-	for i, m := range stack.Direct {
-		if i > 0 {
-			s += ", "
-		}
-		s += m.Path + " " + m.Version
+	return stack.Version + " (" + modules(stack.Direct) + "; with --deploy helm also " + modules(stack.Helm) + ")"
+}
+
+func modules(ms []stack.Module) string {
+	s := make([]string, len(ms))
+	for i, m := range ms {
+		s[i] = m.Path + " " + m.Version
 	}
-	return s + ")"
+	return strings.Join(s, ", ")
 }
 
 type initFlags struct {
