@@ -41,7 +41,7 @@ const (
 )
 
 // scheduleAccessSecret is the access secret openMCP hands out for the
-// cluster the chart is installed into.
+// cluster the chart is installed into, for the tests' Schedule "mcp".
 var scheduleAccessSecret = accessSecretName("mcp", clusteraccess.WorkloadClusterID)
 
 // release reads what Flux is asked to install for obj: the HelmRelease and

@@ -41,7 +41,7 @@ const (
 )
 
 // veleroAccessSecret is the access secret openMCP hands out for the
-// cluster the chart is installed into.
+// cluster the chart is installed into, for the tests' Velero "mcp".
 var veleroAccessSecret = accessSecretName("mcp", clusteraccess.MCPClusterID)
 
 // release reads what Flux is asked to install for obj: the HelmRelease and
