@@ -3,6 +3,7 @@ package codegen
 import (
 	"context"
 	"path"
+	"path/filepath"
 	"strings"
 
 	"github.com/open-control-plane/spgen/internal/spec"
@@ -24,25 +25,26 @@ func IsArtifact(p string) bool {
 // the given contents instead of what is on disk, such as packages rendered
 // but not yet written.
 func Generate(ctx context.Context, dir string, p *spec.Project, overlay map[string][]byte) (map[string][]byte, error) {
-	out, service, err := controllerTools(ctx, dir, p.Module, p.Versions(), overlay)
+	out, marked, err := controllerTools(ctx, dir, p.Module, p.Versions(), overlay)
 	if err != nil {
 		return nil, err
 	}
-	rules, err := rulesFromRole(out[RoleFile])
+	shared, err := rulesFromRole(out[RoleFile])
 	if err != nil {
 		return nil, err
 	}
-	if len(service) > 0 {
-		if !p.Options.WorkloadCluster {
-			return nil, &Error{Msg: "internal/controller: +spgen:service:rbac markers say what a workload in a workload cluster may do on the managed control plane, but this provider runs its workload in the managed control plane (no workload cluster); remove them"}
-		}
-		// Kubernetes lets the provider grant only what it holds itself.
-		rules = mergeRules(append(rules, service...))
-		if out[RoleFile], err = roleYAML(rules); err != nil {
-			return nil, err
-		}
+	perms, err := clusterPermissions(p, shared, marked)
+	if err != nil {
+		return nil, err
 	}
-	wiring, err := Wiring(p, rules, service)
+	if out[RoleFile], err = rolesYAML(perms); err != nil {
+		return nil, err
+	}
+	absOverlay := map[string][]byte{}
+	for rel, content := range overlay {
+		absOverlay[filepath.Join(dir, filepath.FromSlash(rel))] = content
+	}
+	wiring, err := Wiring(p, perms, usesTargetPermissions(dir, absOverlay))
 	if err != nil {
 		return nil, err
 	}

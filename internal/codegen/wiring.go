@@ -3,6 +3,7 @@ package codegen
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/dave/jennifer/jen"
@@ -56,11 +57,10 @@ func apiPackages(p *spec.Project) (map[string]apiImport, []string) {
 	return imports, order
 }
 
-// Wiring renders the wiring package for p. rules are the permissions the
-// reconcilers need on the target clusters (from their rbac markers),
-// service what the workload may do on the managed control plane from a
-// workload cluster.
-func Wiring(p *spec.Project, rules, service []rbacv1.PolicyRule) ([]byte, error) {
+// Wiring renders the wiring package for p with the permissions of each
+// cluster. legacyTarget keeps TargetPermissions, all target clusters' rules
+// in one, for a main package that still uses it.
+func Wiring(p *spec.Project, perms Permissions, legacyTarget bool) ([]byte, error) {
 	f := jen.NewFile("wiring")
 	f.HeaderComment(Header)
 	f.PackageComment("Package wiring connects the provider's API kinds, schemes, permissions and")
@@ -133,41 +133,46 @@ func Wiring(p *spec.Project, rules, service []rbacv1.PolicyRule) ([]byte, error)
 		scheme("WorkloadScheme", "WorkloadScheme holds what the provider manages in a workload cluster.", func(*jen.Group) {})
 	}
 
-	f.Comment("OnboardingPermissions are what the provider needs on the onboarding cluster: its")
-	f.Comment("own API kinds, and events to report on them.")
-	f.Var().Id("OnboardingPermissions").Op("=").Index().Qual(pkgRBAC, "PolicyRule").Values(
-		policyRule(rbacv1.PolicyRule{
-			APIGroups: []string{p.APIGroup()},
-			Resources: onboardingResources(p),
-			Verbs:     []string{"get", "list", "watch", "update", "patch"},
-		}),
-		policyRule(rbacv1.PolicyRule{APIGroups: []string{"events.k8s.io"}, Resources: []string{"events"}, Verbs: []string{"create", "patch"}}),
-	)
-
-	f.Comment("TargetPermissions are what the reconcilers need on the managed control plane")
-	if p.Options.WorkloadCluster {
-		f.Comment("and the workload cluster,")
-	}
-	if p.Options.WorkloadCluster {
-		f.Comment("derived from the +kubebuilder:rbac and +spgen:service:rbac markers in")
-		f.Comment("internal/controller.")
-	} else {
-		f.Comment("derived from the +kubebuilder:rbac markers in internal/controller.")
-	}
-	f.Var().Id("TargetPermissions").Op("=").Index().Qual(pkgRBAC, "PolicyRule").ValuesFunc(func(g *jen.Group) {
-		for _, r := range rules {
-			g.Add(policyRule(r))
+	rules := func(name string, rs []rbacv1.PolicyRule, doc ...string) {
+		for _, line := range doc {
+			f.Comment(line)
 		}
-	})
-	if p.Options.WorkloadCluster {
-		f.Comment("ServicePermissions are what the workload in the workload cluster may do on the")
-		f.Comment("managed control plane, derived from the +spgen:service:rbac markers in")
-		f.Comment("internal/controller; the reconcilers get them as Deps.ServicePermissions.")
-		f.Var().Id("ServicePermissions").Op("=").Index().Qual(pkgRBAC, "PolicyRule").ValuesFunc(func(g *jen.Group) {
-			for _, r := range service {
+		f.Var().Id(name).Op("=").Index().Qual(pkgRBAC, "PolicyRule").ValuesFunc(func(g *jen.Group) {
+			for _, r := range rs {
 				g.Add(policyRule(r))
 			}
 		})
+	}
+	rules("OnboardingPermissions", perms.Onboarding,
+		"OnboardingPermissions are what the provider needs on the onboarding cluster: its",
+		"own API kinds, events to report on them, and the +spgen:rbac:cluster=onboarding",
+		"markers in internal/controller.")
+	if p.Options.WorkloadCluster {
+		rules("MCPPermissions", perms.MCP,
+			"MCPPermissions are what the reconcilers need on the managed control plane,",
+			"from the +spgen:rbac:cluster=mcp and +spgen:service:rbac markers in",
+			"internal/controller (and +kubebuilder:rbac ones, which hold on every cluster).")
+		rules("WorkloadPermissions", perms.Workload,
+			"WorkloadPermissions are what the reconcilers need on the workload cluster, from",
+			"the +spgen:rbac:cluster=workload markers in internal/controller (and",
+			"+kubebuilder:rbac ones, which hold on every cluster).")
+	} else {
+		rules("MCPPermissions", perms.MCP,
+			"MCPPermissions are what the reconcilers need on the managed control plane,",
+			"from the +spgen:rbac:cluster=mcp markers in internal/controller (and",
+			"+kubebuilder:rbac ones).")
+	}
+	if legacyTarget {
+		rules("TargetPermissions", mergeRules(append(slices.Clone(perms.MCP), perms.Workload...)),
+			"TargetPermissions are MCPPermissions and WorkloadPermissions together, for a",
+			"main package that hands one rule set to every target cluster. spgen upgrade",
+			"moves it to the per-cluster sets.")
+	}
+	if p.Options.WorkloadCluster {
+		rules("ServicePermissions", perms.Service,
+			"ServicePermissions are what the workload in the workload cluster may do on the",
+			"managed control plane, derived from the +spgen:service:rbac markers in",
+			"internal/controller; the reconcilers get them as Deps.ServicePermissions.")
 	}
 
 	depsPkg := p.Module + "/internal/provider"

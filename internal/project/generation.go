@@ -32,7 +32,18 @@ type Generation struct {
 }
 
 // Current is the generation new projects get.
-var Current = Generation{Name: "4", Stack: stack.Current, number: 4}
+var Current = Generation{Name: "5", Stack: stack.Current, number: 5}
+
+// Generation 4 asked for one rule set on every target cluster
+// (+kubebuilder:rbac, wiring.TargetPermissions), waited 10 seconds between
+// looks at a pending access request, and had no local openMCP to run the
+// provider's binary against.
+var generation4 = Generation{
+	Name:     "4",
+	Stack:    mustStack("2026.11.2"),
+	number:   4,
+	overlays: []string{"4"},
+}
 
 // Generation 3 wrote a reconciler that created and deleted each object by
 // hand, left the ProviderConfig's CA bundle unused, listed managed objects
@@ -42,7 +53,7 @@ var generation3 = Generation{
 	Name:     "3",
 	Stack:    mustStack("2026.11.2"),
 	number:   3,
-	overlays: []string{"3"},
+	overlays: []string{"4", "3"},
 }
 
 // Generation 2 copied a reconciler's fields in the generated wiring, ran
@@ -52,7 +63,7 @@ var generation2 = Generation{
 	Name:     "2",
 	Stack:    mustStack("2026.11.1"),
 	number:   2,
-	overlays: []string{"3", "2"},
+	overlays: []string{"4", "3", "2"},
 }
 
 // Generation 1 kept the sample of a kind at config/samples/<kind>.yaml,
@@ -62,11 +73,11 @@ var generation1 = Generation{
 	Name:     "1",
 	Stack:    mustStack("2026.08.1"),
 	number:   1,
-	overlays: []string{"3", "2", "1"},
+	overlays: []string{"4", "3", "2", "1"},
 	paths:    map[string]string{"samples/kind.yaml.tmpl": "config/samples/{{.KindLower}}.yaml"},
 }
 
-var generations = []Generation{generation1, generation2, generation3, Current}
+var generations = []Generation{generation1, generation2, generation3, generation4, Current}
 
 func mustStack(v string) stack.Set {
 	s, ok := stack.Lookup(v)

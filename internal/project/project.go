@@ -177,6 +177,15 @@ var projectFiles = []file{
 	generated("apiserver/apiserver.go.tmpl", "test/apiserver/apiserver.go", always).from(3),
 	generated("managed/managed.go.tmpl", "internal/managed/managed.go", always).from(4),
 	generated("managed/managed_test.go.tmpl", "internal/managed/managed_test.go", always).from(4),
+	generated("local/openmcp.go.tmpl", "test/local/openmcp.go", always).from(5),
+	generated("local/standin.go.tmpl", "test/local/standin.go", always).from(5),
+	generated("local/flux.go.tmpl", "test/local/flux.go", withHelm).from(5),
+	generated("local/audit.go.tmpl", "test/local/audit.go", always).from(5),
+	generated("local/provider.go.tmpl", "test/local/provider.go", always).from(5),
+	generated("local/wait.go.tmpl", "test/local/wait.go", always).from(5),
+	generated("local/dev/main.go.tmpl", "test/local/dev/main.go", always).from(5),
+	scaffolded("local/main_test.go.tmpl", "test/local/main_test.go", always).from(5),
+	scaffolded("local/provider_test.go.tmpl", "test/local/provider_test.go", always).from(5),
 	scaffolded("controller/common.go.tmpl", "internal/controller/common.go", always),
 	scaffolded("controller/helm.go.tmpl", "internal/controller/helm.go", withHelm).from(4),
 	scaffolded("samples/providerconfig.yaml.tmpl", "config/samples/providerconfig.yaml", always),
@@ -208,6 +217,7 @@ var reconcilerFiles = []file{
 	scaffolded("controller/domain.go.tmpl", "internal/controller/{{.KindLower}}_domain.go", withSample),
 	scaffolded("e2e/provider_test.go.tmpl", "test/e2e/{{.KindLower}}_test.go", always),
 	scaffolded("e2e/onboarding_kind.yaml.tmpl", "test/e2e/onboarding/{{.KindLower}}.yaml", always),
+	scaffolded("local/kind_test.go.tmpl", "test/local/{{.KindLower}}_test.go", always).from(5),
 }
 
 // Render plans every scaffolded file of p, plus go.mod, go.sum and spgen.yaml.

@@ -112,7 +112,9 @@ func (o *options) complete() error {
 
 func (o *options) accessManager() clusteraccess.Manager {
 	m := clusteraccess.NewClusterAccessManager(o.platformCluster.Client(), o.providerName, o.namespace)
-	m.WithLogger(&o.log).WithInterval(10 * time.Second).WithTimeout(30 * time.Minute)
+	// openMCP grants access asynchronously; looking every second costs one
+	// read of the platform cluster and starts the provider as soon as it can.
+	m.WithLogger(&o.log).WithInterval(time.Second).WithTimeout(30 * time.Minute)
 	return m
 }
 
@@ -217,7 +219,9 @@ func runManager(ctx context.Context, o *options, r *runOptions) error {
 	}
 
 	access := advanced.NewClusterAccessReconciler(o.platformCluster.Client(), o.providerName)
-	access.WithRetryInterval(10 * time.Second).
+	// A request whose managed control plane access is still pending is
+	// retried this often; nothing watches the access requests themselves.
+	access.WithRetryInterval(2 * time.Second).
 		WithManagedLabels(func(controllerName string, req reconcile.Request, reg advanced.ClusterRegistration) (string, string, map[string]string) {
 			_, purpose, _ := advanced.DefaultManagedLabelGenerator(controllerName, req, reg)
 			return controllerName, purpose, map[string]string{
@@ -233,7 +237,7 @@ func runManager(ctx context.Context, o *options, r *runOptions) error {
 			return &common.ObjectReference{Name: req.Name, Namespace: namespace}, nil
 		}).
 			WithNamespaceGenerator(advanced.DefaultNamespaceGeneratorForMCP).
-			WithTokenAccess(&clustersv1alpha1.TokenConfig{Permissions: []clustersv1alpha1.PermissionsRequest{{Rules: wiring.TargetPermissions}}}).
+			WithTokenAccess(&clustersv1alpha1.TokenConfig{Permissions: []clustersv1alpha1.PermissionsRequest{{Rules: wiring.MCPPermissions}}}).
 			WithScheme(wiring.MCPScheme()).
 			Build())
 

@@ -81,36 +81,45 @@ func WorkloadScheme() *runtime.Scheme {
 }
 
 // OnboardingPermissions are what the provider needs on the onboarding cluster: its
-// own API kinds, and events to report on them.
+// own API kinds, events to report on them, and the +spgen:rbac:cluster=onboarding
+// markers in internal/controller.
 var OnboardingPermissions = []rbacv1.PolicyRule{{
-	APIGroups: []string{"velero.services.open-control-plane.io"},
-	Resources: []string{"veleroes", "veleroes/status", "veleroes/finalizers", "schedules", "schedules/status", "schedules/finalizers"},
-	Verbs:     []string{"get", "list", "watch", "update", "patch"},
-}, {
 	APIGroups: []string{"events.k8s.io"},
 	Resources: []string{"events"},
 	Verbs:     []string{"create", "patch"},
+}, {
+	APIGroups: []string{"velero.services.open-control-plane.io"},
+	Resources: []string{"schedules", "schedules/finalizers", "schedules/status", "veleroes", "veleroes/finalizers", "veleroes/status"},
+	Verbs:     []string{"get", "list", "patch", "update", "watch"},
 }}
 
-// TargetPermissions are what the reconcilers need on the managed control plane
-// and the workload cluster,
-// derived from the +kubebuilder:rbac and +spgen:service:rbac markers in
-// internal/controller.
-var TargetPermissions = []rbacv1.PolicyRule{{
+// MCPPermissions are what the reconcilers need on the managed control plane,
+// from the +spgen:rbac:cluster=mcp and +spgen:service:rbac markers in
+// internal/controller (and +kubebuilder:rbac ones, which hold on every cluster).
+var MCPPermissions = []rbacv1.PolicyRule{{
 	APIGroups: []string{""},
-	Resources: []string{"configmaps", "namespaces", "secrets", "serviceaccounts", "services"},
+	Resources: []string{"namespaces", "serviceaccounts"},
 	Verbs:     []string{"create", "delete", "get", "list", "patch", "update", "watch"},
 }, {
 	APIGroups: []string{""},
 	Resources: []string{"serviceaccounts/token"},
 	Verbs:     []string{"create"},
 }, {
-	APIGroups: []string{"apps"},
-	Resources: []string{"deployments"},
-	Verbs:     []string{"create", "delete", "get", "list", "patch", "update", "watch"},
-}, {
 	APIGroups: []string{"rbac.authorization.k8s.io"},
 	Resources: []string{"clusterrolebindings", "clusterroles"},
+	Verbs:     []string{"create", "delete", "get", "list", "patch", "update", "watch"},
+}}
+
+// WorkloadPermissions are what the reconcilers need on the workload cluster, from
+// the +spgen:rbac:cluster=workload markers in internal/controller (and
+// +kubebuilder:rbac ones, which hold on every cluster).
+var WorkloadPermissions = []rbacv1.PolicyRule{{
+	APIGroups: []string{""},
+	Resources: []string{"configmaps", "namespaces", "secrets", "services"},
+	Verbs:     []string{"create", "delete", "get", "list", "patch", "update", "watch"},
+}, {
+	APIGroups: []string{"apps"},
+	Resources: []string{"deployments"},
 	Verbs:     []string{"create", "delete", "get", "list", "patch", "update", "watch"},
 }}
 

@@ -56,13 +56,14 @@ const (
 	veleroWaitLong  = 30 * time.Second
 )
 
-// Permissions the provider requests on the cluster the workload runs in (and
-// on the managed control plane) are derived from these rbac markers by
-// `spgen generate`. Flux installs the chart with this access too: list every
-// kind the chart creates, and keep the rest to what the code below needs.
+// Permissions the provider requests on each cluster it gets access to are
+// derived from these rbac markers by `spgen generate`; cluster= says which
+// one (onboarding, mcp or workload). Flux installs the chart with the provider's access
+// to the managed control plane: list every kind the chart creates there, and keep
+// the rest to what the code below needs.
 //
-// +kubebuilder:rbac:groups="",resources=namespaces;secrets;configmaps;services,verbs=get;list;watch;create;update;patch;delete
-// +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch;create;update;patch;delete
+// +spgen:rbac:cluster=mcp,groups="",resources=namespaces;secrets;configmaps;services,verbs=get;list;watch;create;update;patch;delete
+// +spgen:rbac:cluster=mcp,groups=apps,resources=deployments,verbs=get;list;watch;create;update;patch;delete
 
 // VeleroReconciler installs the Velero domain service for every Velero
 // object: the workload runs in the managed control plane in its own namespace,

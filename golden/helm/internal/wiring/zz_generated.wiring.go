@@ -68,20 +68,22 @@ func MCPScheme() *runtime.Scheme {
 }
 
 // OnboardingPermissions are what the provider needs on the onboarding cluster: its
-// own API kinds, and events to report on them.
+// own API kinds, events to report on them, and the +spgen:rbac:cluster=onboarding
+// markers in internal/controller.
 var OnboardingPermissions = []rbacv1.PolicyRule{{
-	APIGroups: []string{"velero.services.open-control-plane.io"},
-	Resources: []string{"veleroes", "veleroes/status", "veleroes/finalizers"},
-	Verbs:     []string{"get", "list", "watch", "update", "patch"},
-}, {
 	APIGroups: []string{"events.k8s.io"},
 	Resources: []string{"events"},
 	Verbs:     []string{"create", "patch"},
+}, {
+	APIGroups: []string{"velero.services.open-control-plane.io"},
+	Resources: []string{"veleroes", "veleroes/finalizers", "veleroes/status"},
+	Verbs:     []string{"get", "list", "patch", "update", "watch"},
 }}
 
-// TargetPermissions are what the reconcilers need on the managed control plane
-// derived from the +kubebuilder:rbac markers in internal/controller.
-var TargetPermissions = []rbacv1.PolicyRule{{
+// MCPPermissions are what the reconcilers need on the managed control plane,
+// from the +spgen:rbac:cluster=mcp markers in internal/controller (and
+// +kubebuilder:rbac ones).
+var MCPPermissions = []rbacv1.PolicyRule{{
 	APIGroups: []string{""},
 	Resources: []string{"configmaps", "namespaces", "secrets", "services"},
 	Verbs:     []string{"create", "delete", "get", "list", "patch", "update", "watch"},

@@ -59,14 +59,14 @@ const (
 	veleroWaitLong  = 30 * time.Second
 )
 
-// Permissions the provider requests on the cluster the workload runs in (and
-// on the managed control plane) are derived from these rbac markers by
-// `spgen generate`. Keep them to what the code below needs.
+// Permissions the provider requests on each cluster it gets access to are
+// derived from these rbac markers by `spgen generate`; cluster= says which
+// one (onboarding, mcp or workload). Keep them to what the code below needs.
 //
-// +kubebuilder:rbac:groups="",resources=namespaces;secrets;configmaps,verbs=get;list;watch;create;update;patch;delete
-// +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch;create;update;patch;delete
-// +kubebuilder:rbac:groups=apiextensions.k8s.io,resources=customresourcedefinitions,verbs=get;list;watch;create;update;patch;delete
-// +kubebuilder:rbac:groups=velero.example.open-control-plane.io,resources=exampleveleroes,verbs=get;list;watch
+// +spgen:rbac:cluster=mcp,groups="",resources=namespaces;secrets;configmaps,verbs=get;list;watch;create;update;patch;delete
+// +spgen:rbac:cluster=mcp,groups=apps,resources=deployments,verbs=get;list;watch;create;update;patch;delete
+// +spgen:rbac:cluster=mcp,groups=apiextensions.k8s.io,resources=customresourcedefinitions,verbs=get;list;watch;create;update;patch;delete
+// +spgen:rbac:cluster=mcp,groups=velero.example.open-control-plane.io,resources=exampleveleroes,verbs=get;list;watch
 
 // VeleroReconciler installs the Velero domain service for every Velero
 // object: the workload runs in the managed control plane in its own namespace.

@@ -58,15 +58,15 @@ const (
 	veleroWaitLong  = 30 * time.Second
 )
 
-// Permissions the provider requests on the cluster the workload runs in (and
-// on the managed control plane) are derived from these rbac markers by
-// `spgen generate`. Keep them to what the code below needs.
+// Permissions the provider requests on each cluster it gets access to are
+// derived from these rbac markers by `spgen generate`; cluster= says which
+// one (onboarding, mcp or workload). Keep them to what the code below needs.
 //
-// +kubebuilder:rbac:groups="",resources=namespaces;secrets;configmaps,verbs=get;list;watch;create;update;patch;delete
-// +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch;create;update;patch;delete
-// +kubebuilder:rbac:groups="",resources=serviceaccounts,verbs=get;list;watch;create;update;patch;delete
-// +kubebuilder:rbac:groups="",resources=serviceaccounts/token,verbs=create
-// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=clusterroles;clusterrolebindings,verbs=get;list;watch;create;update;patch;delete
+// +spgen:rbac:cluster=workload,groups="",resources=namespaces;secrets;configmaps,verbs=get;list;watch;create;update;patch;delete
+// +spgen:rbac:cluster=workload,groups=apps,resources=deployments,verbs=get;list;watch;create;update;patch;delete
+// +spgen:rbac:cluster=mcp,groups="",resources=namespaces;serviceaccounts,verbs=get;list;watch;create;update;patch;delete
+// +spgen:rbac:cluster=mcp,groups="",resources=serviceaccounts/token,verbs=create
+// +spgen:rbac:cluster=mcp,groups=rbac.authorization.k8s.io,resources=clusterroles;clusterrolebindings,verbs=get;list;watch;create;update;patch;delete
 
 // What the domain service itself may do on the managed control plane, from
 // the workload cluster: `spgen generate` turns these markers into
