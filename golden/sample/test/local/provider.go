@@ -66,6 +66,10 @@ func (e *Environment) Command(binary, subcommand string, args ...string) *exec.C
 		"--verbosity=debug",
 		"--kubeconfig=" + e.Kubeconfig("provider"),
 	}, args...)...)
+	// Only Stop signals the provider, as only the kubelet signals a pod: a
+	// Ctrl-C in the terminal reaches the local openMCP's command, which
+	// then stops the provider.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Env = append(os.Environ(),
 		"POD_NAME="+e.opts.ProviderName+"-"+subcommand,
 		"POD_NAMESPACE="+e.ProviderNamespace(),

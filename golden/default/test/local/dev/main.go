@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -107,9 +108,10 @@ The provider runs against a local openMCP. Its clusters (administrator kubeconfi
 	fmt.Printf(`
 Try it:
   kubectl --kubeconfig %[1]s apply -f config/samples/providerconfig.yaml
-  kubectl --kubeconfig %[2]s apply -f config/samples/
-  kubectl --kubeconfig %[2]s get %[3]s -A -w
+  kubectl --kubeconfig %[2]s apply -f config/samples/%[3]s_%[4]s.yaml
+  kubectl --kubeconfig %[2]s get %[5]s -A -w
 
 Ctrl-C stops the provider and the clusters.
-`, rel(env.Kubeconfig(local.Platform)), rel(env.Kubeconfig(local.Onboarding)), wiring.Kinds[0].Kind)
+`, rel(env.Kubeconfig(local.Platform)), rel(env.Kubeconfig(local.Onboarding)),
+		wiring.Kinds[0].Version, strings.ToLower(wiring.Kinds[0].Kind), wiring.Kinds[0].Kind)
 }
