@@ -306,7 +306,7 @@ func TestGenerateRemembers(t *testing.T) {
 		t.Fatal("undoing the edit did not restore the CRD")
 	}
 
-	edit(t, controller, "// +kubebuilder:rbac:groups=apps,resources=deployments,", "// +kubebuilder:rbac:groups=\"\",resources=services,verbs=get\n// +kubebuilder:rbac:groups=apps,resources=deployments,")
+	edit(t, controller, "// +spgen:rbac:cluster=mcp,groups=apps,resources=deployments,", "// +spgen:rbac:cluster=mcp,groups=\"\",resources=services,verbs=get\n// +spgen:rbac:cluster=mcp,groups=apps,resources=deployments,")
 	generate("update  config/rbac/role.yaml")
 	if !strings.Contains(readFile(t, role), "services") {
 		t.Fatal("the role lacks the new permission")
