@@ -33,7 +33,10 @@ const (
 	// accessNamespace holds, on every target cluster, the ServiceAccounts
 	// whose tokens the AccessRequests' kubeconfigs carry.
 	accessNamespace = "openmcp-access"
-	tick            = 100 * time.Millisecond
+	// grantedOnAnnotation records on an AccessRequest the cluster its
+	// access was granted on.
+	grantedOnAnnotation = "local.openmcp.cloud/granted-on"
+	tick                = 100 * time.Millisecond
 )
 
 // standIn does, once per tick until ctx ends, what the operator and the
@@ -136,19 +139,21 @@ func (e *Environment) accessRequests(ctx context.Context) error {
 	for i := range list.Items {
 		ar := &list.Items[i]
 		key := "AccessRequest " + ar.Namespace + "/" + ar.Name
-		target, why, err := e.accessTarget(ctx, ar)
-		if err != nil {
-			return err
-		}
 		if !ar.DeletionTimestamp.IsZero() {
 			e.setPending(key, "")
-			if err := e.revoke(ctx, ar, target); err != nil {
+			// The ClusterRequest may be gone already: the request
+			// remembers where its access was granted.
+			if err := e.revoke(ctx, ar, ar.Annotations[grantedOnAnnotation]); err != nil {
 				return err
 			}
 			continue
 		}
 		if ar.Status.IsGranted() && ar.Status.ObservedGeneration == ar.Generation {
 			continue
+		}
+		target, why, err := e.accessTarget(ctx, ar)
+		if err != nil {
+			return err
 		}
 		e.setPending(key, why)
 		if why != "" {
@@ -202,7 +207,10 @@ func (e *Environment) grant(ctx context.Context, ar *clustersv1alpha1.AccessRequ
 		return fmt.Errorf("only token access is supported, and spec.token is not set")
 	}
 	platform, tc := e.admin[Platform], e.admin[target]
-	if err := addFinalizer(ctx, platform, ar); err != nil {
+	old := ar.DeepCopy()
+	metav1.SetMetaDataAnnotation(&ar.ObjectMeta, grantedOnAnnotation, target)
+	controllerutil.AddFinalizer(ar, finalizer)
+	if err := platform.Patch(ctx, ar, client.MergeFromWithOptions(old, client.MergeFromWithOptimisticLock{})); err != nil {
 		return err
 	}
 	name := accessName(ar)
@@ -257,7 +265,7 @@ func (e *Environment) grant(ctx context.Context, ar *clustersv1alpha1.AccessRequ
 	}); err != nil {
 		return err
 	}
-	old := ar.DeepCopy()
+	old = ar.DeepCopy()
 	ar.Status.SecretRef = &commonapi.LocalObjectReference{Name: secret.Name}
 	ar.Status.Phase = clustersv1alpha1.REQUEST_GRANTED
 	ar.Status.ObservedGeneration = ar.Generation
