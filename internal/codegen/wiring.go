@@ -36,6 +36,9 @@ const (
 	pkgCtrl         = "sigs.k8s.io/controller-runtime"
 	pkgCtrlConfig   = "sigs.k8s.io/controller-runtime/pkg/config"
 	pkgPtr          = "k8s.io/utils/ptr"
+	pkgReconcile    = "sigs.k8s.io/controller-runtime/pkg/reconcile"
+	pkgClient       = "sigs.k8s.io/controller-runtime/pkg/client"
+	pkgFinalizers   = "sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 )
 
 // apiImport is the import of one API version package, with an alias that is
@@ -219,12 +222,27 @@ func Wiring(p *spec.Project, perms Permissions, legacyTarget bool) ([]byte, erro
 			jen.Return(jen.Id("o")),
 		)
 		mgr = jen.Id("sharedNameManager").Values(jen.Id("mgr"))
+		sharedAccess(f)
 	}
 	f.Comment("SetupWithManager registers the reconciler of every kind with mgr.")
 	f.Func().Id("SetupWithManager").Params(jen.Id("mgr").Qual(pkgCtrl, "Manager"), jen.Id("d").Qual(depsPkg, "Deps"), jen.Id("access").Qual(pkgAccess, "AdvancedProvider")).Error().BlockFunc(func(g *jen.Group) {
 		for _, k := range reconciled {
 			name := "New" + k.Kind + exportedVersion(k.Version) + "Reconciler"
-			g.If(jen.Err().Op(":=").Id(name).Call(jen.Id("d"), jen.Id("access")).Dot("SetupWithManager").Call(mgr, jen.Id("d").Dot("ProviderName")), jen.Err().Op("!=").Nil()).Block(
+			access := jen.Id("access")
+			if len(reconciled) > 1 {
+				access = jen.Id("sharedAccess").Values(jen.Dict{
+					jen.Id("AdvancedProvider"): jen.Id("access"),
+					jen.Id("onboarding"):       jen.Id("d").Dot("OnboardingCluster").Dot("Client").Call(),
+					jen.Id("others"): jen.Index().Func().Params().Qual(pkgSP, "API").ValuesFunc(func(g *jen.Group) {
+						for _, o := range reconciled {
+							if o.Kind != k.Kind {
+								g.Func().Params().Qual(pkgSP, "API").Block(jen.Return(jen.Op("&").Qual(imports[o.Version].path, o.Kind).Values()))
+							}
+						}
+					}),
+				})
+			}
+			g.If(jen.Err().Op(":=").Id(name).Call(jen.Id("d"), access).Dot("SetupWithManager").Call(mgr, jen.Id("d").Dot("ProviderName")), jen.Err().Op("!=").Nil()).Block(
 				jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit(fmt.Sprintf("setting up the %s %s reconciler: %%w", k.Kind, k.Version)), jen.Err())),
 			)
 		}
@@ -236,6 +254,40 @@ func Wiring(p *spec.Project, perms Permissions, legacyTarget bool) ([]byte, erro
 		return nil, fmt.Errorf("rendering %s: %w", WiringFile, err)
 	}
 	return b.Bytes(), nil
+}
+
+// sharedAccess declares the access every kind but one hands its reconciler
+// when a provider has several: openMCP names access requests after the
+// provider and the request, so the kinds share them for one managed
+// control plane, and deleting one kind's object must not take the access
+// the others still use.
+func sharedAccess(f *jen.File) {
+	f.Comment("sharedAccess is a kind's view of the access all kinds share: the provider's")
+	f.Comment("access requests for a managed control plane are named after the provider and")
+	f.Comment("the request, not the kind, so they stay while another kind's object for the")
+	f.Comment("same request still holds its finalizer.")
+	f.Type().Id("sharedAccess").Struct(
+		jen.Qual(pkgAccess, "AdvancedProvider"),
+		jen.Id("onboarding").Qual(pkgClient, "Client"),
+		jen.Id("others").Index().Func().Params().Qual(pkgSP, "API"),
+	)
+	f.Line()
+	result := jen.Qual(pkgReconcile, "Result")
+	f.Func().Params(jen.Id("a").Id("sharedAccess")).Id("ReconcileDelete").Params(
+		jen.Id("ctx").Qual("context", "Context"), jen.Id("req").Qual(pkgReconcile, "Request"), jen.Id("data").Op("...").Any(),
+	).Params(result.Clone(), jen.Error()).Block(
+		jen.For(jen.List(jen.Id("_"), jen.Id("empty")).Op(":=").Range().Id("a").Dot("others")).Block(
+			jen.Id("obj").Op(":=").Id("empty").Call(),
+			jen.Err().Op(":=").Id("a").Dot("onboarding").Dot("Get").Call(jen.Id("ctx"), jen.Id("req").Dot("NamespacedName"), jen.Id("obj")),
+			jen.If(jen.Err().Op("==").Nil().Op("&&").Qual(pkgFinalizers, "ContainsFinalizer").Call(jen.Id("obj"), jen.Id("obj").Dot("Finalizer").Call())).Block(
+				jen.Return(result.Clone().Values(), jen.Nil()),
+			),
+			jen.If(jen.Qual(pkgClient, "IgnoreNotFound").Call(jen.Err()).Op("!=").Nil()).Block(
+				jen.Return(result.Clone().Values(), jen.Err()),
+			),
+		),
+		jen.Return(jen.Id("a").Dot("AdvancedProvider").Dot("ReconcileDelete").Call(jen.Id("ctx"), jen.Id("req"), jen.Id("data").Op("..."))),
+	)
 }
 
 func onboardingResources(p *spec.Project) []string {

@@ -32,7 +32,21 @@ type Generation struct {
 }
 
 // Current is the generation new projects get.
-var Current = Generation{Name: "5", Stack: stack.Current, number: 5}
+var Current = Generation{Name: "6", Stack: stack.Current, number: 6}
+
+// Generation 5 labelled every managed object with the provider and a hash
+// of the request's namespace and name only, so two kinds for one managed
+// control plane removed each other's objects; it deleted orphaned objects
+// once they were no longer declared and namespaces with everything in
+// them, checked the ignore annotation only before reconciling, shared one
+// API server between all clusters in the envtest tests and never created
+// the shipped samples.
+var generation5 = Generation{
+	Name:     "5",
+	Stack:    mustStack("2026.11.2"),
+	number:   5,
+	overlays: []string{"5"},
+}
 
 // Generation 4 asked for one rule set on every target cluster
 // (+kubebuilder:rbac, wiring.TargetPermissions), waited 10 seconds between
@@ -42,7 +56,7 @@ var generation4 = Generation{
 	Name:     "4",
 	Stack:    mustStack("2026.11.2"),
 	number:   4,
-	overlays: []string{"4"},
+	overlays: []string{"5", "4"},
 }
 
 // Generation 3 wrote a reconciler that created and deleted each object by
@@ -53,7 +67,7 @@ var generation3 = Generation{
 	Name:     "3",
 	Stack:    mustStack("2026.11.2"),
 	number:   3,
-	overlays: []string{"4", "3"},
+	overlays: []string{"5", "4", "3"},
 }
 
 // Generation 2 copied a reconciler's fields in the generated wiring, ran
@@ -63,7 +77,7 @@ var generation2 = Generation{
 	Name:     "2",
 	Stack:    mustStack("2026.11.1"),
 	number:   2,
-	overlays: []string{"4", "3", "2"},
+	overlays: []string{"5", "4", "3", "2"},
 }
 
 // Generation 1 kept the sample of a kind at config/samples/<kind>.yaml,
@@ -73,11 +87,11 @@ var generation1 = Generation{
 	Name:     "1",
 	Stack:    mustStack("2026.08.1"),
 	number:   1,
-	overlays: []string{"4", "3", "2", "1"},
+	overlays: []string{"5", "4", "3", "2", "1"},
 	paths:    map[string]string{"samples/kind.yaml.tmpl": "config/samples/{{.KindLower}}.yaml"},
 }
 
-var generations = []Generation{generation1, generation2, generation3, generation4, Current}
+var generations = []Generation{generation1, generation2, generation3, generation4, generation5, Current}
 
 func mustStack(v string) stack.Set {
 	s, ok := stack.Lookup(v)

@@ -32,9 +32,14 @@ var apiServer = &apiserver.Server{
 	CRDDirectories: []string{filepath.Join("..", "..", "api", "crds", "manifests")},
 }
 
+// targetServer is a second real API server, for the managed control plane
+// and the workload cluster: in openMCP they are never the platform cluster.
+var targetServer = &apiserver.Server{}
+
 func TestMain(m *testing.M) {
 	code := m.Run()
 	apiServer.Stop()
+	targetServer.Stop()
 	os.Exit(code)
 }
 

@@ -47,6 +47,7 @@ import (
 
 	v1alpha1 "example.com/acme/sp-velero/api/v1alpha1"
 	"example.com/acme/sp-velero/internal/controller"
+	"example.com/acme/sp-velero/internal/managed"
 	"example.com/acme/sp-velero/internal/provider"
 	"example.com/acme/sp-velero/internal/wiring"
 )
@@ -58,10 +59,14 @@ const (
 	veleroSecretData = `{"auths":{"registry.example.com":{"auth":"c2VjcmV0LXRva2Vu"}}}`
 )
 
-// veleroEnv is one provider instance against the test API server.
+// veleroEnv is one provider instance against the test API servers.
 type veleroEnv struct {
-	t            *testing.T
+	t *testing.T
+	// c reaches the platform and onboarding clusters, tc the managed
+	// control plane and the workload cluster: another API server, so nothing the
+	// provider keeps on the platform can pass for a user's object there.
 	c            client.Client
+	tc           client.Client
 	providerName string
 	providerNS   string
 	tenantNS     string
@@ -79,9 +84,10 @@ type reconcileVelero interface {
 // cluster access is faked and the onboarding client can be wrapped.
 func newVeleroEnv(t *testing.T, wrapOnboarding func(client.WithWatch) client.WithWatch) *veleroEnv {
 	t.Helper()
-	e := &veleroEnv{t: t, c: newClient(t, wiring.PlatformScheme()), providerName: unique("velero")}
+	e := &veleroEnv{t: t, c: newClient(t, apiServer, wiring.PlatformScheme()), tc: newClient(t, targetServer, wiring.PlatformScheme()), providerName: unique("velero")}
 	e.providerNS = createNamespace(t, e.c, "provider")
 	e.tenantNS = createNamespace(t, e.c, "tenant")
+	dropMCP(t, e.tc, managed.Owner{Provider: e.providerName, GroupKind: v1alpha1.GroupVersion.WithKind("Velero").GroupKind(), Namespace: e.tenantNS, Name: "mcp"})
 	platform := newCluster(t, "platform", wiring.PlatformScheme())
 	onboarding := newCluster(t, "onboarding", wiring.OnboardingScheme())
 	if wrapOnboarding != nil {
@@ -171,11 +177,17 @@ func (e *veleroEnv) get() *v1alpha1.Velero {
 	return obj
 }
 
+// patch changes obj on the platform or onboarding cluster.
 func (e *veleroEnv) patch(obj client.Object, mutate func()) {
+	e.t.Helper()
+	e.patchOn(e.c, obj, mutate)
+}
+
+func (e *veleroEnv) patchOn(c client.Client, obj client.Object, mutate func()) {
 	e.t.Helper()
 	base := obj.DeepCopyObject().(client.Object)
 	mutate()
-	if err := e.c.Patch(run(e.t), obj, client.MergeFrom(base)); err != nil {
+	if err := c.Patch(run(e.t), obj, client.MergeFrom(base)); err != nil {
 		e.t.Fatal(err)
 	}
 }
@@ -206,8 +218,8 @@ func (e *veleroEnv) managedCount(ns string) int {
 	var secrets corev1.SecretList
 	var releases helmv2.HelmReleaseList
 	var sources sourcev1.OCIRepositoryList
-	sel := client.MatchingLabels{controller.ManagedByLabel: controller.ManagedByValue}
-	if err := e.c.List(run(e.t), &secrets, client.InNamespace(ns), sel); err != nil {
+	sel := client.MatchingLabels{managed.ManagedByLabel: e.providerName}
+	if err := e.tc.List(run(e.t), &secrets, client.InNamespace(ns), sel); err != nil {
 		e.t.Fatal(err)
 	}
 	if err := e.c.List(run(e.t), &releases, client.InNamespace(e.tenantNS), sel); err != nil {
@@ -241,7 +253,7 @@ func veleroResource(obj *v1alpha1.Velero, kind string) *v1alpha1.ManagedResource
 // blocked and completed deletion.
 func TestVeleroLifecycle(t *testing.T) {
 	e := newVeleroEnv(t, nil)
-	domain := installTestDomainCRD(t, e.c)
+	domain := installTestDomainCRD(t, e.tc)
 	controller.VeleroDomainKinds = append(controller.VeleroDomainKinds, domain)
 	e.pullSecret(veleroPullSecret)
 	pc := e.providerConfig(veleroPullSecret)
@@ -266,7 +278,7 @@ func TestVeleroLifecycle(t *testing.T) {
 
 	// the pull secret is copied next to the workload and used by it
 	copied := &corev1.Secret{}
-	if err := e.c.Get(run(t), types.NamespacedName{Namespace: ns, Name: veleroPullSecret}, copied); err != nil {
+	if err := e.tc.Get(run(t), types.NamespacedName{Namespace: ns, Name: veleroPullSecret}, copied); err != nil {
 		t.Fatalf("pull secret not copied: %v", err)
 	}
 	if string(copied.Data[corev1.DockerConfigJsonKey]) != veleroSecretData || copied.Type != corev1.SecretTypeDockerConfigJson {
@@ -340,9 +352,9 @@ func TestVeleroLifecycle(t *testing.T) {
 	// deletion waits while users still have domain objects
 	widget := &unstructured.Unstructured{}
 	widget.SetGroupVersionKind(domain)
-	widget.SetNamespace(e.tenantNS)
+	widget.SetNamespace(metav1.NamespaceDefault)
 	widget.SetName("users-data")
-	if err := e.c.Create(run(t), widget); err != nil {
+	if err := e.tc.Create(run(t), widget); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.c.Delete(run(t), e.get()); err != nil {
@@ -362,7 +374,7 @@ func TestVeleroLifecycle(t *testing.T) {
 	}
 
 	// once the user's objects are gone, everything is removed
-	if err := e.c.Delete(run(t), widget); err != nil {
+	if err := e.tc.Delete(run(t), widget); err != nil {
 		t.Fatal(err)
 	}
 	for i := 0; i < 10; i++ {
@@ -452,13 +464,13 @@ func TestVeleroPullSecretRemoved(t *testing.T) {
 	e.mustReconcile()
 	ns := veleroWorkloadNamespace(e.get())
 	copied := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: veleroPullSecret, Namespace: ns}}
-	if err := e.c.Get(run(t), client.ObjectKeyFromObject(copied), copied); err != nil {
+	if err := e.tc.Get(run(t), client.ObjectKeyFromObject(copied), copied); err != nil {
 		t.Fatalf("pull secret not copied: %v", err)
 	}
 
 	e.patch(pc, func() { pc.Spec.ImagePullSecrets = nil })
 	e.mustReconcile()
-	if err := e.c.Get(run(t), client.ObjectKeyFromObject(copied), copied); !apierrors.IsNotFound(err) {
+	if err := e.tc.Get(run(t), client.ObjectKeyFromObject(copied), copied); !apierrors.IsNotFound(err) {
 		t.Errorf("copy of the dropped pull secret is still there: %v", err)
 	}
 	hr, _ := e.release(e.get())
@@ -520,7 +532,7 @@ func TestVeleroCustomCA(t *testing.T) {
 	expectVeleroReason(t, obj, serviceprovider.StatusPhaseProgressing, controller.ReasonWorkloadNotReady)
 	ns := veleroWorkloadNamespace(obj)
 	copied := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: controller.CABundleConfigMap, Namespace: ns}}
-	if err := e.c.Get(run(t), client.ObjectKeyFromObject(copied), copied); err != nil || copied.Data[controller.CABundleKey] != first {
+	if err := e.tc.Get(run(t), client.ObjectKeyFromObject(copied), copied); err != nil || copied.Data[controller.CABundleKey] != first {
 		t.Fatalf("CA bundle not copied next to the workload: %v %+v", err, copied.Data)
 	}
 	if r := veleroResource(obj, "ConfigMap"); r == nil || r.Cluster != "workload" {
@@ -536,7 +548,7 @@ func TestVeleroCustomCA(t *testing.T) {
 	second := newTestCA(t)
 	e.patch(cm, func() { cm.Data = map[string]string{"bundle.pem": second} })
 	e.mustReconcile()
-	if err := e.c.Get(run(t), client.ObjectKeyFromObject(copied), copied); err != nil || copied.Data[controller.CABundleKey] != second {
+	if err := e.tc.Get(run(t), client.ObjectKeyFromObject(copied), copied); err != nil || copied.Data[controller.CABundleKey] != second {
 		t.Errorf("changed CA bundle not copied: %v", err)
 	}
 	if got := e.caValues(obj)["hash"]; got == hash || got == nil {
@@ -546,7 +558,7 @@ func TestVeleroCustomCA(t *testing.T) {
 	// no bundle selected: the copy goes, the workload no longer mounts it
 	e.patch(pc, func() { pc.Spec.CABundleRef = nil })
 	e.mustReconcile()
-	if err := e.c.Get(run(t), client.ObjectKeyFromObject(copied), copied); !apierrors.IsNotFound(err) {
+	if err := e.tc.Get(run(t), client.ObjectKeyFromObject(copied), copied); !apierrors.IsNotFound(err) {
 		t.Errorf("CA bundle copy left behind: %v", err)
 	}
 	if ca := e.caValues(obj); ca != nil {
@@ -566,7 +578,7 @@ func TestVeleroMCPCredentials(t *testing.T) {
 	obj := e.get()
 	ns := veleroWorkloadNamespace(obj)
 	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: controller.ServiceKubeconfigSecret, Namespace: ns}}
-	if err := e.c.Get(run(t), client.ObjectKeyFromObject(secret), secret); err != nil {
+	if err := e.tc.Get(run(t), client.ObjectKeyFromObject(secret), secret); err != nil {
 		t.Fatalf("no kubeconfig for the managed control plane next to the workload: %v", err)
 	}
 	if e.workload.createdCount("secrets") == 0 || e.mcp.createdCount("serviceaccounts") != 1 || e.mcp.createdCount("token") != 1 {
@@ -575,7 +587,7 @@ func TestVeleroMCPCredentials(t *testing.T) {
 
 	// the token is the ServiceAccount's and has exactly the service permissions
 	role := &rbacv1.ClusterRole{}
-	if err := e.c.Get(run(t), types.NamespacedName{Name: ns}, role); err != nil {
+	if err := e.tc.Get(run(t), types.NamespacedName{Name: ns}, role); err != nil {
 		t.Fatalf("no ClusterRole for the workload: %v", err)
 	}
 	if !equality.Semantic.DeepEqual(role.Rules, wiring.ServicePermissions) {
@@ -602,16 +614,16 @@ func TestVeleroMCPCredentials(t *testing.T) {
 	// a token close to expiry is renewed; a fresh one is kept
 	token := string(secret.Data["token"])
 	e.mustReconcile()
-	if err := e.c.Get(run(t), client.ObjectKeyFromObject(secret), secret); err != nil || string(secret.Data["token"]) != token {
+	if err := e.tc.Get(run(t), client.ObjectKeyFromObject(secret), secret); err != nil || string(secret.Data["token"]) != token {
 		t.Errorf("a fresh token was replaced: %v", err)
 	}
-	e.patch(secret, func() {
+	e.patchOn(e.tc, secret, func() {
 		secret.Annotations[controller.TokenExpiresAnnotation] = time.Now().Add(time.Minute).UTC().Format(time.RFC3339)
 	})
 	if res := e.mustReconcile(); res.RequeueAfter == 0 {
 		t.Errorf("no requeue to renew the token")
 	}
-	if err := e.c.Get(run(t), client.ObjectKeyFromObject(secret), secret); err != nil || string(secret.Data["token"]) == token {
+	if err := e.tc.Get(run(t), client.ObjectKeyFromObject(secret), secret); err != nil || string(secret.Data["token"]) == token {
 		t.Errorf("a token about to expire was not renewed: %v", err)
 	}
 
@@ -626,7 +638,7 @@ func TestVeleroMCPCredentials(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	for _, o := range []client.Object{secret, role, &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: ns}}, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "velero", Namespace: ns}}} {
-		if err := e.c.Get(run(t), client.ObjectKeyFromObject(o), o); !apierrors.IsNotFound(err) {
+		if err := e.tc.Get(run(t), client.ObjectKeyFromObject(o), o); !apierrors.IsNotFound(err) {
 			t.Errorf("%T %s left behind after delete: %v", o, client.ObjectKeyFromObject(o), err)
 		}
 	}

@@ -168,7 +168,7 @@ func TestVeleroHelmRelease(t *testing.T) {
 		t.Errorf("condition does not say it waits for the HelmRelease: %q", c.Message)
 	}
 	target := &corev1.Namespace{}
-	if err := e.c.Get(run(t), types.NamespacedName{Name: veleroWorkloadNamespace(obj)}, target); err != nil || target.DeletionTimestamp != nil {
+	if err := e.tc.Get(run(t), types.NamespacedName{Name: veleroWorkloadNamespace(obj)}, target); err != nil || target.DeletionTimestamp != nil {
 		t.Errorf("the workload's namespace is removed before the release is uninstalled: %v", err)
 	}
 	e.patch(hr, func() { hr.Finalizers = nil })

@@ -6,14 +6,27 @@
 // request goes away:
 //
 //   - Apply creates or updates each object in order and stops at the first
-//     failure, since later objects need earlier ones. Objects carrying the
-//     set's labels that are no longer declared are removed, so an object
+//     failure, since later objects need earlier ones. Objects the set's
+//     owner created that are no longer declared are removed, so an object
 //     dropped from the declaration (a pull secret no longer referenced) does
 //     not linger.
 //   - Delete removes the objects in reverse order, one after the other: an
 //     object is only deleted once everything declared after it is gone.
-//     Objects with the Orphan policy are left in place and lose the set's
-//     labels. Leftovers carrying the labels are removed last.
+//     Leftovers of the owner are removed last.
+//
+// Every object records its owner: the provider, the kind and the namespace
+// and name of the request. Apply and Delete only ever change objects of
+// their own owner, so two kinds for one managed control plane, or two
+// providers on one cluster, never remove each other's objects, and Apply
+// refuses to take over an object another owner created. An object is
+// removed only when it is owned and:
+//
+//   - it was not declared with Orphan: the policy is recorded on the object
+//     itself, so it holds after the declaration changed. An orphaned object
+//     is released instead: it loses its owner and keeps everything else.
+//   - for a namespace, it holds nothing the owner did not create among the
+//     kinds the set manages on that cluster (declared, or registered with
+//     Prune). Otherwise it is released, and its Result says why.
 //
 // Every object also carries ClusterLabel, naming the cluster it was declared
 // for: leftovers are only looked for among the objects of their cluster, even
@@ -23,18 +36,21 @@ package managed
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"maps"
 	"slices"
 
+	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 )
 
 // Cluster names a cluster a set's objects live in.
@@ -47,8 +63,24 @@ const (
 	Workload Cluster = "workload"
 )
 
-// ClusterLabel names the cluster an object was declared for.
-const ClusterLabel = "velero.services.open-control-plane.io/cluster"
+// The labels and annotations that record who owns an object.
+const (
+	// ManagedByLabel names the provider that created the object.
+	ManagedByLabel = "app.kubernetes.io/managed-by"
+	// OwnerLabel holds a hash of the owner, to find its objects.
+	OwnerLabel = "velero.services.open-control-plane.io/owner"
+	// OwnerAnnotation names the owner in full; it, not the hash, decides
+	// whether an object is the owner's.
+	OwnerAnnotation = "velero.services.open-control-plane.io/owned-by"
+	// ClusterLabel names the cluster an object was declared for.
+	ClusterLabel = "velero.services.open-control-plane.io/cluster"
+	// PolicyAnnotation records the Orphan policy on the object.
+	PolicyAnnotation = "velero.services.open-control-plane.io/deletion-policy"
+	// ReleasedAnnotation names the owner that left the object in place.
+	ReleasedAnnotation = "velero.services.open-control-plane.io/released-by"
+)
+
+const orphanPolicy = "orphan"
 
 // Policy says what Delete does with an object.
 type Policy int
@@ -59,6 +91,28 @@ const (
 	// Orphan leaves the object in place when the request is deleted.
 	Orphan
 )
+
+// Owner is what a set manages objects for: one object of one kind,
+// reconciled by one provider.
+type Owner struct {
+	Provider  string
+	GroupKind schema.GroupKind
+	Namespace string
+	Name      string
+}
+
+// String names the owner in full, e.g.
+// "velero: Velero.velero.services.openmcp.cloud default/test".
+func (o Owner) String() string {
+	return fmt.Sprintf("%s: %s %s/%s", o.Provider, o.GroupKind, o.Namespace, o.Name)
+}
+
+// Label is the owner's value of OwnerLabel: short enough for a label, and
+// different for every owner.
+func (o Owner) Label() string {
+	sum := sha256.Sum256([]byte(o.String()))
+	return hex.EncodeToString(sum[:])[:32]
+}
 
 // Object is one declared object.
 type Object struct {
@@ -76,7 +130,8 @@ func (o *Object) ReadyWhen(ready func() (bool, string)) *Object {
 	return o
 }
 
-// Orphan keeps the object when the request is deleted.
+// Orphan keeps the object when the request is deleted, and when it is no
+// longer declared.
 func (o *Object) Orphan() *Object {
 	o.policy = Orphan
 	return o
@@ -90,24 +145,39 @@ type Result struct {
 	Namespace string
 	// Ready is false while the object waits for something (Message says
 	// what) or failed (Err).
-	Ready   bool
-	Message string
-	Err     error
+	Ready bool
+	// Released says the object was left in place without an owner;
+	// Message says why.
+	Released bool
+	Message  string
+	Err      error
 }
 
-// Set is what one reconciler manages for one request.
+// Set is what one reconciler manages for one owner.
 type Set struct {
+	owner   Owner
 	clients map[Cluster]client.Client
-	labels  map[string]string
 	objects []*Object
 	prune   map[Cluster][]schema.GroupVersionKind
+	guard   func(context.Context) error
 }
 
-// NewSet starts a set whose objects carry labels, which must identify the
-// request: leftovers are found by them. clients are the clusters the set
-// may use.
-func NewSet(labels map[string]string, clients map[Cluster]client.Client) *Set {
-	return &Set{clients: clients, labels: labels, prune: map[Cluster][]schema.GroupVersionKind{}}
+// NewSet starts a set of objects for owner. clients are the clusters the
+// set may use.
+func NewSet(owner Owner, clients map[Cluster]client.Client) *Set {
+	return &Set{owner: owner, clients: clients, prune: map[Cluster][]schema.GroupVersionKind{}}
+}
+
+// Labels are the labels every object of the set carries. Put them on what
+// the objects make, such as a Deployment's pods, to find them by owner.
+func (s *Set) Labels() map[string]string {
+	return map[string]string{ManagedByLabel: s.owner.Provider, OwnerLabel: s.owner.Label()}
+}
+
+// Guard makes the set call check right before each write. When check
+// fails, the set writes nothing more and returns its error.
+func (s *Set) Guard(check func(context.Context) error) {
+	s.guard = check
 }
 
 // Add declares obj (its name and namespace set) on cluster, after every
@@ -119,18 +189,19 @@ func (s *Set) Add(cluster Cluster, obj client.Object, mutate func() error) *Obje
 	return o
 }
 
-// Prune makes Apply and Delete remove objects of kind on cluster that
-// carry the set's labels but are not declared, also when no object of the
-// kind is declared at all. Kinds of declared objects are pruned anyway.
+// Prune makes Apply and Delete remove objects of kind on cluster that the
+// owner created but no longer declares, also when no object of the kind is
+// declared at all. Kinds of declared objects are pruned anyway.
 func (s *Set) Prune(cluster Cluster, kind schema.GroupVersionKind) {
 	if !slices.Contains(s.prune[cluster], kind) {
 		s.prune[cluster] = append(s.prune[cluster], kind)
 	}
 }
 
-// Apply creates or updates the declared objects in order and removes
-// undeclared leftovers. It returns a result for every object it reached;
-// the error names the object that failed.
+// Apply creates or updates the declared objects in order and removes the
+// owner's undeclared leftovers. It returns a result for every object it
+// reached and for every leftover it released; the error names the object
+// that failed.
 func (s *Set) Apply(ctx context.Context) ([]Result, error) {
 	results := make([]Result, 0, len(s.objects))
 	for _, o := range s.objects {
@@ -140,7 +211,8 @@ func (s *Set) Apply(ctx context.Context) ([]Result, error) {
 			return results, err
 		}
 	}
-	return results, s.removeLeftovers(ctx)
+	released, err := s.removeLeftovers(ctx)
+	return append(results, released...), err
 }
 
 func (s *Set) apply(ctx context.Context, o *Object) (Result, error) {
@@ -148,23 +220,32 @@ func (s *Set) apply(ctx context.Context, o *Object) (Result, error) {
 	if err != nil {
 		return r, err
 	}
-	_, err = controllerutil.CreateOrUpdate(ctx, c, o.obj, func() error {
-		if o.mutate != nil {
-			if err := o.mutate(); err != nil {
-				return err
+	exists := true
+	if err := c.Get(ctx, client.ObjectKeyFromObject(o.obj), o.obj); err != nil {
+		if !apierrors.IsNotFound(err) {
+			return failed(r, fmt.Errorf("reading %s: %w", r, err))
+		}
+		exists = false
+	}
+	if _, other := s.ownership(o.obj); exists && other != "" {
+		return failed(r, fmt.Errorf("%s belongs to %q; choose another name, it is left alone", r, other))
+	}
+	before := o.obj.DeepCopyObject()
+	if o.mutate != nil {
+		if err := o.mutate(); err != nil {
+			return failed(r, fmt.Errorf("applying %s: %w", r, err))
+		}
+	}
+	s.mark(o)
+	if !exists || !equality.Semantic.DeepEqual(before, o.obj) {
+		if err := s.write(ctx, func() error {
+			if exists {
+				return c.Update(ctx, o.obj)
 			}
+			return c.Create(ctx, o.obj)
+		}); err != nil {
+			return failed(r, fmt.Errorf("applying %s: %w", r, err))
 		}
-		labels := o.obj.GetLabels()
-		if labels == nil {
-			labels = map[string]string{}
-		}
-		maps.Copy(labels, s.labels)
-		labels[ClusterLabel] = string(o.cluster)
-		o.obj.SetLabels(labels)
-		return nil
-	})
-	if err != nil {
-		return failed(r, fmt.Errorf("applying %s: %w", r, err))
 	}
 	r.Ready, r.Message = true, ""
 	if o.ready != nil {
@@ -173,20 +254,72 @@ func (s *Set) apply(ctx context.Context, o *Object) (Result, error) {
 	return r, nil
 }
 
-// Delete removes the declared objects in reverse order and then the
-// leftovers. It returns the objects still waiting to be gone; when there
-// are none, everything is removed.
-func (s *Set) Delete(ctx context.Context) ([]Result, error) {
-	for _, o := range slices.Backward(s.objects) {
-		r, err := s.remove(ctx, o)
-		if err != nil || !r.Ready {
-			return []Result{r}, err
-		}
+// mark records the owner, the cluster and the policy on the object.
+func (s *Set) mark(o *Object) {
+	labels := o.obj.GetLabels()
+	if labels == nil {
+		labels = map[string]string{}
 	}
-	return nil, s.removeLeftovers(ctx)
+	maps.Copy(labels, s.Labels())
+	labels[ClusterLabel] = string(o.cluster)
+	o.obj.SetLabels(labels)
+	annotations := o.obj.GetAnnotations()
+	if annotations == nil {
+		annotations = map[string]string{}
+	}
+	annotations[OwnerAnnotation] = s.owner.String()
+	delete(annotations, ReleasedAnnotation)
+	if o.policy == Orphan {
+		annotations[PolicyAnnotation] = orphanPolicy
+	} else {
+		delete(annotations, PolicyAnnotation)
+	}
+	o.obj.SetAnnotations(annotations)
 }
 
-// remove deletes one object; Ready reports that it is gone.
+// ownership tells whether obj is the set's owner's, and if it is another
+// owner's, whose. An object written before owners were recorded is the
+// owner's when its provider created it, since the set declares it by name.
+func (s *Set) ownership(obj client.Object) (mine bool, other string) {
+	switch owner := obj.GetAnnotations()[OwnerAnnotation]; owner {
+	case s.owner.String():
+		return true, ""
+	case "":
+		return obj.GetLabels()[ManagedByLabel] == s.owner.Provider, ""
+	default:
+		return false, owner
+	}
+}
+
+// write runs one write after the guard allowed it.
+func (s *Set) write(ctx context.Context, do func() error) error {
+	if s.guard != nil {
+		if err := s.guard(ctx); err != nil {
+			return err
+		}
+	}
+	return do()
+}
+
+// Delete removes the declared objects in reverse order and then the
+// leftovers. It returns a result for every object it reached: one that is
+// not Ready is still waiting to be gone, and then nothing declared before
+// it was touched.
+func (s *Set) Delete(ctx context.Context) ([]Result, error) {
+	var results []Result
+	for _, o := range slices.Backward(s.objects) {
+		r, err := s.remove(ctx, o)
+		results = append(results, r)
+		if err != nil || !r.Ready {
+			return results, err
+		}
+	}
+	released, err := s.removeLeftovers(ctx)
+	return append(results, released...), err
+}
+
+// remove deletes one declared object; Ready reports that it is gone or
+// left in place.
 func (s *Set) remove(ctx context.Context, o *Object) (Result, error) {
 	c, r, err := s.describe(o)
 	if err != nil {
@@ -199,22 +332,52 @@ func (s *Set) remove(ctx context.Context, o *Object) (Result, error) {
 		}
 		return failed(r, fmt.Errorf("reading %s: %w", r, err))
 	}
-	if o.policy == Orphan {
-		return s.release(ctx, c, o.obj, r)
+	if mine, other := s.ownership(o.obj); !mine {
+		// Someone else's object is not the owner's to wait for.
+		r.Ready = true
+		if other != "" {
+			r.Message = fmt.Sprintf("%s belongs to %q and was left alone", r, other)
+		}
+		return r, nil
 	}
-	if o.obj.GetDeletionTimestamp() == nil {
-		if err := c.Delete(ctx, o.obj, client.PropagationPolicy(metav1.DeletePropagationBackground)); client.IgnoreNotFound(err) != nil {
+	if o.policy == Orphan {
+		return s.release(ctx, c, o.obj, r, "it is declared with the Orphan policy")
+	}
+	return s.removeOwned(ctx, c, o.cluster, o.obj, r)
+}
+
+// removeOwned deletes an object of the owner, unless its policy or, for a
+// namespace, what it holds says to release it.
+func (s *Set) removeOwned(ctx context.Context, c client.Client, cluster Cluster, obj client.Object, r Result) (Result, error) {
+	if obj.GetAnnotations()[PolicyAnnotation] == orphanPolicy {
+		return s.release(ctx, c, obj, r, "it was declared with the Orphan policy")
+	}
+	isNamespace := r.GVK.Kind == "Namespace" && r.GVK.Group == ""
+	if isNamespace && obj.GetDeletionTimestamp() == nil {
+		foreign, err := s.foreignContent(ctx, c, cluster, obj.GetName())
+		if err != nil {
+			return failed(r, err)
+		}
+		if foreign != "" {
+			return s.release(ctx, c, obj, r, "it holds "+foreign+", which the provider did not create")
+		}
+	}
+	if obj.GetDeletionTimestamp() == nil {
+		err := s.write(ctx, func() error {
+			return c.Delete(ctx, obj, client.PropagationPolicy(metav1.DeletePropagationBackground), client.Preconditions{UID: ptr.To(obj.GetUID())})
+		})
+		if client.IgnoreNotFound(err) != nil {
 			return failed(r, fmt.Errorf("deleting %s: %w", r, err))
 		}
 		// Most objects are gone at once; only finalizers keep them.
-		if err := c.Get(ctx, client.ObjectKeyFromObject(o.obj), o.obj); apierrors.IsNotFound(err) {
+		if err := c.Get(ctx, client.ObjectKeyFromObject(obj), obj); apierrors.IsNotFound(err) {
 			r.Ready = true
 			return r, nil
 		}
 	}
 	// A namespace finishes terminating on its own; waiting for it would
 	// hold the request until every object in it is gone.
-	if r.GVK.Kind == "Namespace" && r.GVK.Group == "" {
+	if isNamespace {
 		r.Ready = true
 		return r, nil
 	}
@@ -222,31 +385,71 @@ func (s *Set) remove(ctx context.Context, o *Object) (Result, error) {
 	return r, nil
 }
 
-// release removes the set's labels from an orphaned object, so leftover
-// cleanup of a later request with the same labels does not take it.
-func (s *Set) release(ctx context.Context, c client.Client, obj client.Object, r Result) (Result, error) {
+// release leaves obj in place without an owner, so no cleanup of this or
+// any later request takes it, and records who released it.
+func (s *Set) release(ctx context.Context, c client.Client, obj client.Object, r Result, why string) (Result, error) {
+	base, ok := obj.DeepCopyObject().(client.Object)
+	if !ok {
+		return failed(r, fmt.Errorf("cannot copy %s", r))
+	}
 	labels := obj.GetLabels()
-	changed := false
-	for _, k := range append(slices.Collect(maps.Keys(s.labels)), ClusterLabel) {
-		if _, ok := labels[k]; ok {
-			delete(labels, k)
-			changed = true
-		}
+	for _, k := range []string{OwnerLabel, ClusterLabel, ManagedByLabel} {
+		delete(labels, k)
 	}
-	if changed {
-		obj.SetLabels(labels)
-		if err := c.Update(ctx, obj); err != nil {
-			return failed(r, fmt.Errorf("orphaning %s: %w", r, err))
-		}
+	obj.SetLabels(labels)
+	annotations := obj.GetAnnotations()
+	delete(annotations, OwnerAnnotation)
+	delete(annotations, PolicyAnnotation)
+	if annotations == nil {
+		annotations = map[string]string{}
 	}
-	r.Ready = true
+	annotations[ReleasedAnnotation] = s.owner.String()
+	obj.SetAnnotations(annotations)
+	patch := client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})
+	if err := s.write(ctx, func() error { return c.Patch(ctx, obj, patch) }); err != nil {
+		return failed(r, fmt.Errorf("releasing %s: %w", r, err))
+	}
+	r.Ready, r.Released = true, true
+	r.Message = fmt.Sprintf("%s was left in place: %s", r, why)
 	return r, nil
 }
 
-// removeLeftovers deletes objects carrying the set's labels that are not
-// declared, for every kind declared or registered with Prune.
-func (s *Set) removeLeftovers(ctx context.Context) error {
-	declared := map[Cluster]map[schema.GroupVersionKind]map[client.ObjectKey]bool{}
+// foreignContent names an object in namespace that the owner did not
+// create, among the namespaced kinds the set manages on cluster; "" when
+// there is none. Objects Kubernetes makes in every namespace, and objects
+// that belong to another object, do not count.
+func (s *Set) foreignContent(ctx context.Context, c client.Client, cluster Cluster, namespace string) (string, error) {
+	kinds, err := s.kinds()
+	if err != nil {
+		return "", err
+	}
+	for _, gvk := range kinds[cluster] {
+		namespaced, err := apiutil.IsGVKNamespaced(gvk, c.RESTMapper())
+		if err != nil || !namespaced {
+			continue // not served, or cluster-scoped: nothing of it is inside
+		}
+		list := &metav1.PartialObjectMetadataList{}
+		list.SetGroupVersionKind(gvk.GroupVersion().WithKind(gvk.Kind + "List"))
+		if err := c.List(ctx, list, client.InNamespace(namespace)); err != nil {
+			return "", fmt.Errorf("listing %s in namespace %s on the %s cluster: %w", gvk.Kind, namespace, cluster, err)
+		}
+		for i := range list.Items {
+			item := &list.Items[i]
+			if mine, _ := s.ownership(item); !mine && len(item.OwnerReferences) == 0 && !madeByKubernetes(gvk, item.Name) {
+				return gvk.Kind + " " + item.Name, nil
+			}
+		}
+	}
+	return "", nil
+}
+
+// madeByKubernetes reports objects Kubernetes creates in every namespace.
+func madeByKubernetes(gvk schema.GroupVersionKind, name string) bool {
+	return gvk.Group == "" && (gvk.Kind == "ConfigMap" && name == "kube-root-ca.crt" || gvk.Kind == "ServiceAccount" && name == "default")
+}
+
+// kinds are the kinds the set manages, per cluster: declared or pruned.
+func (s *Set) kinds() (map[Cluster][]schema.GroupVersionKind, error) {
 	kinds := map[Cluster][]schema.GroupVersionKind{}
 	for cluster, gvks := range s.prune {
 		kinds[cluster] = slices.Clone(gvks)
@@ -254,59 +457,76 @@ func (s *Set) removeLeftovers(ctx context.Context) error {
 	for _, o := range s.objects {
 		_, r, err := s.describe(o)
 		if err != nil {
-			return err
+			return nil, err
 		}
+		if !slices.Contains(kinds[o.cluster], r.GVK) {
+			kinds[o.cluster] = append(kinds[o.cluster], r.GVK)
+		}
+	}
+	return kinds, nil
+}
+
+// removeLeftovers deletes the owner's objects that are not declared, for
+// every kind the set manages, and returns those it released instead.
+func (s *Set) removeLeftovers(ctx context.Context) ([]Result, error) {
+	kinds, err := s.kinds()
+	if err != nil {
+		return nil, err
+	}
+	declared := map[Cluster]map[schema.GroupVersionKind]map[client.ObjectKey]bool{}
+	for _, o := range s.objects {
+		_, r, _ := s.describe(o)
 		if declared[o.cluster] == nil {
 			declared[o.cluster] = map[schema.GroupVersionKind]map[client.ObjectKey]bool{}
 		}
 		if declared[o.cluster][r.GVK] == nil {
 			declared[o.cluster][r.GVK] = map[client.ObjectKey]bool{}
-			if !slices.Contains(kinds[o.cluster], r.GVK) {
-				kinds[o.cluster] = append(kinds[o.cluster], r.GVK)
-			}
 		}
 		declared[o.cluster][r.GVK][client.ObjectKeyFromObject(o.obj)] = true
 	}
+	var released []Result
 	var errs []error
 	for _, cluster := range slices.Sorted(maps.Keys(kinds)) {
 		for _, gvk := range kinds[cluster] {
-			errs = append(errs, s.removeUndeclared(ctx, cluster, gvk, declared[cluster][gvk]))
+			r, err := s.removeUndeclared(ctx, cluster, gvk, declared[cluster][gvk])
+			released = append(released, r...)
+			errs = append(errs, err)
 		}
 	}
-	return errors.Join(errs...)
+	return released, errors.Join(errs...)
 }
 
-func (s *Set) removeUndeclared(ctx context.Context, cluster Cluster, gvk schema.GroupVersionKind, keep map[client.ObjectKey]bool) error {
+func (s *Set) removeUndeclared(ctx context.Context, cluster Cluster, gvk schema.GroupVersionKind, keep map[client.ObjectKey]bool) ([]Result, error) {
 	c, ok := s.clients[cluster]
 	if !ok {
-		return fmt.Errorf("no client for the %s cluster", cluster)
+		return nil, fmt.Errorf("no client for the %s cluster", cluster)
 	}
 	list := &metav1.PartialObjectMetadataList{}
 	list.SetGroupVersionKind(gvk.GroupVersion().WithKind(gvk.Kind + "List"))
-	if err := c.List(ctx, list, client.MatchingLabels(s.labels)); err != nil {
+	if err := c.List(ctx, list, client.MatchingLabels{OwnerLabel: s.owner.Label(), ClusterLabel: string(cluster)}); err != nil {
 		if meta.IsNoMatchError(err) {
-			return nil
+			return nil, nil
 		}
-		return fmt.Errorf("listing leftover %s on the %s cluster: %w", gvk.Kind, cluster, err)
+		return nil, fmt.Errorf("listing leftover %s on the %s cluster: %w", gvk.Kind, cluster, err)
 	}
+	var released []Result
 	var errs []error
 	for i := range list.Items {
 		item := &list.Items[i]
-		if keep[client.ObjectKeyFromObject(item)] || item.DeletionTimestamp != nil || !declaredFor(item, cluster) {
+		mine, _ := s.ownership(item)
+		if !mine || keep[client.ObjectKeyFromObject(item)] || item.DeletionTimestamp != nil {
 			continue
 		}
-		if err := c.Delete(ctx, item, client.PropagationPolicy(metav1.DeletePropagationBackground)); client.IgnoreNotFound(err) != nil {
-			errs = append(errs, fmt.Errorf("removing leftover %s %s on the %s cluster: %w", gvk.Kind, client.ObjectKeyFromObject(item), cluster, err))
+		r := Result{Cluster: cluster, GVK: gvk, Name: item.Name, Namespace: item.Namespace}
+		r, err := s.removeOwned(ctx, c, cluster, item, r)
+		if r.Released {
+			released = append(released, r)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("removing leftover: %w", err))
 		}
 	}
-	return errors.Join(errs...)
-}
-
-// declaredFor reports whether obj may be a leftover of cluster: objects
-// labelled before ClusterLabel existed may belong to any.
-func declaredFor(obj client.Object, cluster Cluster) bool {
-	c, ok := obj.GetLabels()[ClusterLabel]
-	return !ok || c == string(cluster)
+	return released, errors.Join(errs...)
 }
 
 // describe finds the client and kind of o.
@@ -349,4 +569,15 @@ func Waiting(results []Result) (Result, bool) {
 		}
 	}
 	return Result{}, false
+}
+
+// Released returns the results of objects left in place without an owner.
+func Released(results []Result) []Result {
+	var out []Result
+	for _, r := range results {
+		if r.Released {
+			out = append(out, r)
+		}
+	}
+	return out
 }

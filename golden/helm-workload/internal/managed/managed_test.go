@@ -4,6 +4,7 @@ package managed_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -15,6 +16,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
@@ -33,14 +35,15 @@ func TestMain(m *testing.M) {
 
 var seq atomic.Int64
 
-// env is one test's view of the API server: a namespace of its own, labels
-// no other test uses, and a client that records what it creates and deletes.
+// env is one test's view of the API server: a namespace of its own, an
+// owner no other test uses, and a client that records what it creates and
+// deletes.
 type env struct {
-	t      *testing.T
-	ctx    context.Context
-	c      client.Client
-	ns     string
-	labels map[string]string
+	t     *testing.T
+	ctx   context.Context
+	c     client.Client
+	ns    string
+	owner managed.Owner
 
 	mu      sync.Mutex
 	created []string
@@ -56,7 +59,8 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	id := fmt.Sprintf("m%d", seq.Add(1))
-	e := &env{t: t, ctx: ctx, ns: "managed-" + id, labels: map[string]string{"test.example/set": id}}
+	e := &env{t: t, ctx: ctx, ns: "managed-" + id}
+	e.owner = managed.Owner{Provider: "test", GroupKind: schema.GroupKind{Group: "test.example", Kind: "Thing"}, Namespace: "tenant", Name: id}
 	e.c = interceptor.NewClient(base, interceptor.Funcs{
 		Create: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.CreateOption) error {
 			e.record(&e.created, obj)
@@ -80,7 +84,11 @@ func (e *env) record(into *[]string, obj client.Object) {
 }
 
 func (e *env) set() *managed.Set {
-	return managed.NewSet(e.labels, map[managed.Cluster]client.Client{managed.Workload: e.c})
+	return e.setOf(e.owner)
+}
+
+func (e *env) setOf(owner managed.Owner) *managed.Set {
+	return managed.NewSet(owner, map[managed.Cluster]client.Client{managed.Workload: e.c})
 }
 
 func (e *env) configMap(name string) *corev1.ConfigMap {
@@ -96,6 +104,15 @@ func (e *env) exists(obj client.Object) bool {
 	return err == nil
 }
 
+func (e *env) apply(s *managed.Set) []managed.Result {
+	e.t.Helper()
+	results, err := s.Apply(e.ctx)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return results
+}
+
 // declare adds ConfigMaps named names, each holding its own name.
 func (e *env) declare(s *managed.Set, names ...string) {
 	for _, name := range names {
@@ -107,8 +124,8 @@ func (e *env) declare(s *managed.Set, names ...string) {
 	}
 }
 
-// TestApplyInOrder: objects are created in declaration order, carry the
-// set's labels, get their state from mutate, and have one result each.
+// TestApplyInOrder: objects are created in declaration order, record their
+// owner, get their state from mutate, and have one result each.
 func TestApplyInOrder(t *testing.T) {
 	e := newEnv(t)
 	s := e.set()
@@ -129,8 +146,8 @@ func TestApplyInOrder(t *testing.T) {
 		}
 	}
 	cm := e.configMap("second")
-	if !e.exists(cm) || cm.Data["name"] != "second" || cm.Labels["test.example/set"] != e.labels["test.example/set"] {
-		t.Errorf("second was not applied with its data and labels: %+v", cm)
+	if !e.exists(cm) || cm.Data["name"] != "second" || cm.Annotations[managed.OwnerAnnotation] != e.owner.String() || cm.Labels[managed.OwnerLabel] == "" {
+		t.Errorf("second was not applied with its data and owner: %+v", cm)
 	}
 	// A second apply updates in place and creates nothing.
 	if _, err := s.Apply(e.ctx); err != nil || len(e.created) != 3 {
@@ -192,7 +209,7 @@ func TestReadyWhen(t *testing.T) {
 
 // TestLeftoversRemoved: an object dropped from the declaration is removed
 // by the next apply, also when its kind is only registered with Prune.
-// Objects without the labels are never touched.
+// Objects of no owner are never touched.
 func TestLeftoversRemoved(t *testing.T) {
 	e := newEnv(t)
 	foreign := e.configMap("not-ours")
@@ -223,7 +240,7 @@ func TestLeftoversRemoved(t *testing.T) {
 		t.Errorf("a labelled object of a pruned kind survived")
 	}
 	if !e.exists(foreign) {
-		t.Errorf("an object without the set's labels was removed")
+		t.Errorf("an object of no owner was removed")
 	}
 }
 
@@ -244,12 +261,12 @@ func TestDeleteInReverseOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	waiting, err := s.Delete(e.ctx)
+	results, err := s.Delete(e.ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(waiting) != 1 || waiting[0].Name != "held" || waiting[0].Ready {
-		t.Fatalf("waiting %+v, want held", waiting)
+	if waiting, ok := managed.Waiting(results); !ok || waiting.Name != "held" || len(results) != 2 {
+		t.Fatalf("results %+v, want top gone and held waiting", results)
 	}
 	if want := []string{"top", "held"}; !slices.Equal(e.deleted, want) {
 		t.Errorf("deleted %v, want %v", e.deleted, want)
@@ -265,42 +282,224 @@ func TestDeleteInReverseOrder(t *testing.T) {
 	if err := e.c.Update(e.ctx, held); err != nil {
 		t.Fatal(err)
 	}
-	if waiting, err = s.Delete(e.ctx); err != nil || len(waiting) != 0 {
-		t.Fatalf("second delete: waiting %+v, err %v", waiting, err)
+	if results, err = s.Delete(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if waiting, ok := managed.Waiting(results); ok {
+		t.Fatalf("second delete still waits for %+v", waiting)
 	}
 	if e.exists(e.configMap("base")) {
 		t.Errorf("base survived the delete")
 	}
 }
 
-// TestOrphanPolicy: an orphaned object stays and loses the set's labels;
-// leftovers with the labels are removed by Delete.
+// TestOrphanPolicy: an orphaned object stays and loses its owner, also
+// once it is no longer declared; the owner's other objects go.
 func TestOrphanPolicy(t *testing.T) {
 	e := newEnv(t)
 	s := e.set()
 	kept := e.configMap("kept")
 	s.Add(managed.Workload, kept, nil).Orphan()
+	dropped := e.configMap("dropped")
+	s.Add(managed.Workload, dropped, nil).Orphan()
 	e.declare(s, "removed")
-	if _, err := s.Apply(e.ctx); err != nil {
-		t.Fatal(err)
+	e.apply(s)
+
+	// dropped from the declaration: still orphaned, so released, not removed
+	s = e.set()
+	s.Add(managed.Workload, e.configMap("kept"), nil).Orphan()
+	e.declare(s, "removed")
+	results := e.apply(s)
+	if !e.exists(dropped) {
+		t.Fatal("an orphaned object was removed once it was no longer declared")
 	}
-	leftover := e.configMap("leftover")
-	leftover.Labels = e.labels
-	if err := e.c.Create(e.ctx, leftover); err != nil {
-		t.Fatal(err)
+	if released := managed.Released(results); len(released) != 1 || released[0].Name != "dropped" {
+		t.Errorf("released %+v, want dropped", released)
 	}
 
-	if waiting, err := s.Delete(e.ctx); err != nil || len(waiting) != 0 {
-		t.Fatalf("delete: waiting %+v, err %v", waiting, err)
+	results, err := s.Delete(e.ctx)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if !e.exists(kept) {
-		t.Fatal("the orphaned object was deleted")
+	if _, waiting := managed.Waiting(results); waiting {
+		t.Fatalf("delete still waits: %+v", results)
 	}
-	if _, labelled := kept.Labels["test.example/set"]; labelled {
-		t.Errorf("the orphaned object still carries the set's labels: %v", kept.Labels)
+	for _, cm := range []*corev1.ConfigMap{kept, dropped} {
+		if !e.exists(cm) {
+			t.Fatalf("orphaned %s was deleted", cm.Name)
+		}
+		if _, owned := cm.Annotations[managed.OwnerAnnotation]; owned || cm.Labels[managed.OwnerLabel] != "" {
+			t.Errorf("orphaned %s still has an owner: %v %v", cm.Name, cm.Labels, cm.Annotations)
+		}
+		if cm.Annotations[managed.ReleasedAnnotation] != e.owner.String() {
+			t.Errorf("orphaned %s does not say who released it: %v", cm.Name, cm.Annotations)
+		}
 	}
-	if e.exists(e.configMap("removed")) || e.exists(leftover) {
-		t.Errorf("removed or leftover survived the delete")
+	if e.exists(e.configMap("removed")) {
+		t.Errorf("removed survived the delete")
+	}
+	// released objects are nobody's: a later cleanup of the owner leaves them
+	s = e.set()
+	s.Prune(managed.Workload, corev1.SchemeGroupVersion.WithKind("ConfigMap"))
+	e.apply(s)
+	if !e.exists(kept) || !e.exists(dropped) {
+		t.Errorf("a released object was removed by a later cleanup")
+	}
+}
+
+// TestOwnersSharingARequest: two kinds (or providers) managing objects for
+// requests of the same namespace and name, in one namespace, never remove
+// each other's objects, and deleting one leaves the other's untouched.
+func TestOwnersSharingARequest(t *testing.T) {
+	e := newEnv(t)
+	other := e.owner
+	other.GroupKind.Kind = "OtherThing"
+	configMaps := corev1.SchemeGroupVersion.WithKind("ConfigMap")
+	mine, theirs := e.set(), e.setOf(other)
+	e.declare(mine, "mine")
+	e.declare(theirs, "theirs")
+	mine.Prune(managed.Workload, configMaps)
+	theirs.Prune(managed.Workload, configMaps)
+	for range 3 {
+		e.apply(mine)
+		e.apply(theirs)
+	}
+	if !e.exists(e.configMap("mine")) || !e.exists(e.configMap("theirs")) {
+		t.Fatal("the owners' cleanups removed each other's objects")
+	}
+	results, err := mine.Delete(e.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, waiting := managed.Waiting(results); waiting {
+		t.Fatalf("delete still waits: %+v", results)
+	}
+	survivor := e.configMap("theirs")
+	if e.exists(e.configMap("mine")) || !e.exists(survivor) || survivor.Annotations[managed.OwnerAnnotation] != other.String() {
+		t.Errorf("deleting one owner's objects touched the other's: %+v", survivor)
+	}
+	if !slices.Equal(e.deleted, []string{"mine"}) {
+		t.Errorf("deleted %v, want only mine", e.deleted)
+	}
+}
+
+// TestAnotherOwnersObjectRefused: an object of another owner is not taken
+// over, and the error names its owner.
+func TestAnotherOwnersObjectRefused(t *testing.T) {
+	e := newEnv(t)
+	other := e.owner
+	other.Name = "someone-else"
+	theirs := e.setOf(other)
+	e.declare(theirs, "taken")
+	e.apply(theirs)
+
+	s := e.set()
+	e.declare(s, "taken")
+	_, err := s.Apply(e.ctx)
+	if err == nil || !strings.Contains(err.Error(), other.String()) {
+		t.Fatalf("apply of another owner's object: %v, want an error naming %q", err, other.String())
+	}
+	cm := e.configMap("taken")
+	if !e.exists(cm) || cm.Annotations[managed.OwnerAnnotation] != other.String() {
+		t.Errorf("the other owner's object was changed: %+v", cm)
+	}
+	if results, err := s.Delete(e.ctx); err != nil || !e.exists(cm) {
+		t.Errorf("delete removed another owner's object (results %+v, err %v)", results, err)
+	}
+}
+
+// TestLegacyObjectsAdopted: objects labelled only with the provider (as
+// before owners were recorded) are adopted when declared, and never removed
+// as leftovers.
+func TestLegacyObjectsAdopted(t *testing.T) {
+	e := newEnv(t)
+	for _, name := range []string{"declared", "undeclared"} {
+		cm := e.configMap(name)
+		cm.Labels = map[string]string{managed.ManagedByLabel: e.owner.Provider, managed.ClusterLabel: string(managed.Workload)}
+		if err := e.c.Create(e.ctx, cm); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := e.set()
+	e.declare(s, "declared")
+	s.Prune(managed.Workload, corev1.SchemeGroupVersion.WithKind("ConfigMap"))
+	e.apply(s)
+	declared, undeclared := e.configMap("declared"), e.configMap("undeclared")
+	if !e.exists(declared) || declared.Annotations[managed.OwnerAnnotation] != e.owner.String() {
+		t.Errorf("a declared legacy object was not adopted: %+v", declared)
+	}
+	if !e.exists(undeclared) {
+		t.Errorf("an undeclared legacy object was removed: it may be another kind's")
+	}
+}
+
+// TestNamespaceHoldingUserObjects: a namespace of the owner that holds an
+// object the owner did not create is released, not deleted, and the
+// result says why; an empty one is deleted.
+func TestNamespaceHoldingUserObjects(t *testing.T) {
+	e := newEnv(t)
+	for _, userObject := range []bool{true, false} {
+		name := fmt.Sprintf("%s-%v", e.ns, userObject)
+		s := e.set()
+		s.Add(managed.Workload, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}, nil)
+		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "config", Namespace: name}}
+		s.Add(managed.Workload, cm, nil)
+		e.apply(s)
+		if userObject {
+			users := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "users-data", Namespace: name}}
+			if err := e.c.Create(e.ctx, users); err != nil {
+				t.Fatal(err)
+			}
+		}
+		results, err := s.Delete(e.ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
+		gone := !e.exists(ns) || ns.DeletionTimestamp != nil
+		released := managed.Released(results)
+		if !userObject {
+			if !gone || len(released) > 0 {
+				t.Errorf("an empty namespace of the owner was not deleted (released %+v)", released)
+			}
+			continue
+		}
+		if gone {
+			t.Fatal("a namespace holding a user's object was deleted")
+		}
+		if len(released) != 1 || !strings.Contains(released[0].Message, "ConfigMap users-data") {
+			t.Errorf("released %+v, want the namespace, naming the user's ConfigMap", released)
+		}
+		if ns.Annotations[managed.ReleasedAnnotation] != e.owner.String() || ns.Labels[managed.OwnerLabel] != "" {
+			t.Errorf("the kept namespace still has an owner: %v %v", ns.Labels, ns.Annotations)
+		}
+		if e.exists(cm) {
+			t.Errorf("the owner's own ConfigMap in the kept namespace was not deleted")
+		}
+	}
+}
+
+// TestGuardStopsWrites: when the guard fails, nothing more is written and
+// its error is returned.
+func TestGuardStopsWrites(t *testing.T) {
+	e := newEnv(t)
+	stop := errors.New("stop")
+	s := e.set()
+	e.declare(s, "first", "second")
+	s.Guard(func(context.Context) error {
+		if len(e.created) > 0 {
+			return stop
+		}
+		return nil
+	})
+	if _, err := s.Apply(e.ctx); !errors.Is(err, stop) {
+		t.Fatalf("apply: %v, want the guard's error", err)
+	}
+	if !slices.Equal(e.created, []string{"first"}) {
+		t.Errorf("created %v, want only first", e.created)
+	}
+	if _, err := s.Delete(e.ctx); !errors.Is(err, stop) || !e.exists(e.configMap("first")) {
+		t.Errorf("delete: %v, want the guard's error and nothing deleted", err)
 	}
 }
 
@@ -317,34 +516,17 @@ func TestUnknownCluster(t *testing.T) {
 }
 
 // TestClustersSharingAServer: leftovers are looked for among the objects
-// of their own cluster only, even when two clusters are one API server;
-// objects labelled before ClusterLabel existed count for every cluster.
+// of their own cluster only, even when two clusters are one API server.
 func TestClustersSharingAServer(t *testing.T) {
 	e := newEnv(t)
 	both := map[managed.Cluster]client.Client{managed.MCP: e.c, managed.Workload: e.c}
-	configMaps := corev1.SchemeGroupVersion.WithKind("ConfigMap")
-	s := managed.NewSet(e.labels, both)
+	s := managed.NewSet(e.owner, both)
 	mine := e.configMap("on-mcp")
 	s.Add(managed.MCP, mine, nil)
-	s.Prune(managed.Workload, configMaps)
-	if _, err := s.Apply(e.ctx); err != nil {
-		t.Fatal(err)
-	}
+	s.Prune(managed.Workload, corev1.SchemeGroupVersion.WithKind("ConfigMap"))
+	e.apply(s)
+	e.apply(s)
 	if !e.exists(mine) || mine.Labels[managed.ClusterLabel] != string(managed.MCP) {
 		t.Fatalf("the workload cluster's cleanup took the managed control plane's object (labels %v)", mine.Labels)
-	}
-
-	legacy := e.configMap("legacy")
-	legacy.Labels = e.labels
-	if err := e.c.Create(e.ctx, legacy); err != nil {
-		t.Fatal(err)
-	}
-	s = managed.NewSet(e.labels, both)
-	s.Prune(managed.Workload, configMaps)
-	if _, err := s.Apply(e.ctx); err != nil {
-		t.Fatal(err)
-	}
-	if e.exists(legacy) || !e.exists(mine) {
-		t.Errorf("want the legacy leftover removed and the other cluster's object kept")
 	}
 }

@@ -5,6 +5,7 @@
 package wiring
 
 import (
+	"context"
 	apiv1alpha1 "example.com/acme/sp-velero/api/v1alpha1"
 	controller "example.com/acme/sp-velero/internal/controller"
 	provider "example.com/acme/sp-velero/internal/provider"
@@ -23,7 +24,10 @@ import (
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ptr "k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
+	client "sigs.k8s.io/controller-runtime/pkg/client"
 	config "sigs.k8s.io/controller-runtime/pkg/config"
+	controllerutil "sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	reconcile "sigs.k8s.io/controller-runtime/pkg/reconcile"
 )
 
 // APIGroup is the API group of the provider's kinds.
@@ -192,12 +196,48 @@ func (m sharedNameManager) GetControllerOptions() config.Controller {
 	return o
 }
 
+// sharedAccess is a kind's view of the access all kinds share: the provider's
+// access requests for a managed control plane are named after the provider and
+// the request, not the kind, so they stay while another kind's object for the
+// same request still holds its finalizer.
+type sharedAccess struct {
+	clusteraccess.AdvancedProvider
+	onboarding client.Client
+	others     []func() serviceprovider.API
+}
+
+func (a sharedAccess) ReconcileDelete(ctx context.Context, req reconcile.Request, data ...any) (reconcile.Result, error) {
+	for _, empty := range a.others {
+		obj := empty()
+		err := a.onboarding.Get(ctx, req.NamespacedName, obj)
+		if err == nil && controllerutil.ContainsFinalizer(obj, obj.Finalizer()) {
+			return reconcile.Result{}, nil
+		}
+		if client.IgnoreNotFound(err) != nil {
+			return reconcile.Result{}, err
+		}
+	}
+	return a.AdvancedProvider.ReconcileDelete(ctx, req, data...)
+}
+
 // SetupWithManager registers the reconciler of every kind with mgr.
 func SetupWithManager(mgr ctrl.Manager, d provider.Deps, access clusteraccess.AdvancedProvider) error {
-	if err := NewVeleroV1alpha1Reconciler(d, access).SetupWithManager(sharedNameManager{mgr}, d.ProviderName); err != nil {
+	if err := NewVeleroV1alpha1Reconciler(d, sharedAccess{
+		AdvancedProvider: access,
+		onboarding:       d.OnboardingCluster.Client(),
+		others: []func() serviceprovider.API{func() serviceprovider.API {
+			return &apiv1alpha1.Schedule{}
+		}},
+	}).SetupWithManager(sharedNameManager{mgr}, d.ProviderName); err != nil {
 		return fmt.Errorf("setting up the Velero v1alpha1 reconciler: %w", err)
 	}
-	if err := NewScheduleV1alpha1Reconciler(d, access).SetupWithManager(sharedNameManager{mgr}, d.ProviderName); err != nil {
+	if err := NewScheduleV1alpha1Reconciler(d, sharedAccess{
+		AdvancedProvider: access,
+		onboarding:       d.OnboardingCluster.Client(),
+		others: []func() serviceprovider.API{func() serviceprovider.API {
+			return &apiv1alpha1.Velero{}
+		}},
+	}).SetupWithManager(sharedNameManager{mgr}, d.ProviderName); err != nil {
 		return fmt.Errorf("setting up the Schedule v1alpha1 reconciler: %w", err)
 	}
 	return nil

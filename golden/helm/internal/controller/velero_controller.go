@@ -20,6 +20,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -69,6 +70,8 @@ const (
 // object: the workload runs in the managed control plane in its own namespace,
 // installed from its Helm chart by Flux on the platform cluster.
 type VeleroReconciler struct {
+	// ProviderName owns, with each Velero, what is managed for it.
+	ProviderName      string
 	PlatformCluster   *clusters.Cluster
 	OnboardingCluster *clusters.Cluster
 	// ProviderNamespace is the provider's namespace on the platform cluster,
@@ -87,6 +90,7 @@ type VeleroReconciler struct {
 // your code needs and fill them here.
 func NewVeleroReconciler(d provider.Deps) *VeleroReconciler {
 	return &VeleroReconciler{
+		ProviderName:      d.ProviderName,
 		PlatformCluster:   d.PlatformCluster,
 		OnboardingCluster: d.OnboardingCluster,
 		ProviderNamespace: d.ProviderNamespace,
@@ -106,13 +110,14 @@ type veleroWorkload struct {
 // veleroObjects declares what the provider manages for obj, in
 // dependency order; Apply and Delete do the rest. To manage one more object,
 // add it here.
-func (r *VeleroReconciler) veleroObjects(ctx context.Context, obj *v1alpha1.Velero, cc clusteraccess.ClusterContext, w veleroWorkload) *managed.Set {
+func (r *VeleroReconciler) veleroObjects(ctx context.Context, obj *v1alpha1.Velero, pc *v1alpha1.ProviderConfig, cc clusteraccess.ClusterContext, w veleroWorkload) *managed.Set {
 	ns := veleroNamespace(obj)
 	target, access := managed.MCP, cc.MCPAccessSecretKey
-	set := managed.NewSet(veleroLabels(obj), map[managed.Cluster]client.Client{
+	set := managed.NewSet(r.veleroOwner(obj), map[managed.Cluster]client.Client{
 		managed.Platform: r.PlatformCluster.Client(),
 		managed.MCP:      cc.MCPCluster.Client(),
 	})
+	set.Guard(notIgnored(r.OnboardingCluster.Client(), r.PlatformCluster.Client(), obj, pc))
 
 	set.Add(target, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, nil)
 	addPullSecrets(set, target, ns, w.PullSecrets)
@@ -157,9 +162,16 @@ func (r *VeleroReconciler) CreateOrUpdate(ctx context.Context, obj *v1alpha1.Vel
 		return r.configFailed(obj, err)
 	}
 
+	status := obj.Status.DeepCopy()
 	serviceprovider.StatusProgressing(obj, ReasonReconciling, "Installing the domain service")
-	results, err := r.veleroObjects(ctx, obj, cc, w).Apply(ctx)
+	results, err := r.veleroObjects(ctx, obj, pc, cc, w).Apply(ctx)
+	if errors.Is(err, errIgnored) {
+		obj.Status = *status
+		log.Info("stopped without writing", "reason", err.Error())
+		return ctrl.Result{}, nil
+	}
 	obj.Status.Resources = veleroResources(results, serviceprovider.StatusPhaseProgressing)
+	released(r.Recorder, obj, results)
 	if err != nil {
 		r.fail(obj, ReasonApplyFailed, "Apply", err.Error())
 		return ctrl.Result{}, err
@@ -198,18 +210,29 @@ func (r *VeleroReconciler) Delete(ctx context.Context, obj *v1alpha1.Velero, pc 
 		return ctrl.Result{RequeueAfter: veleroWaitShort}, nil
 	}
 
+	status := obj.Status.DeepCopy()
 	setTerminating(obj, ReasonTerminating, "Removing the domain service")
-	waiting, err := r.veleroObjects(ctx, obj, cc, veleroWorkload{}).Delete(ctx)
-	obj.Status.Resources = veleroResources(waiting, serviceprovider.StatusPhaseTerminating)
+	results, err := r.veleroObjects(ctx, obj, pc, cc, veleroWorkload{}).Delete(ctx)
+	if errors.Is(err, errIgnored) {
+		obj.Status = *status
+		return ctrl.Result{RequeueAfter: pc.PollInterval()}, nil
+	}
+	obj.Status.Resources = veleroResources(remaining(results), serviceprovider.StatusPhaseTerminating)
+	released(r.Recorder, obj, results)
 	if err != nil {
 		msg := "removing the domain service failed: " + err.Error()
 		setTerminating(obj, ReasonDeleteFailed, msg)
 		warn(r.Recorder, obj, ReasonDeleteFailed, "Delete", msg)
 		return ctrl.Result{}, err
 	}
-	if len(waiting) > 0 {
-		setTerminating(obj, ReasonTerminating, waiting[0].Message)
+	if waiting, ok := managed.Waiting(results); ok {
+		setTerminating(obj, ReasonTerminating, waiting.Message)
 		return ctrl.Result{RequeueAfter: veleroWaitShort}, nil
+	}
+	if kept := managed.Released(results); len(kept) > 0 {
+		// One more round, so the status says what stays before obj goes.
+		setTerminating(obj, ReasonReleased, kept[0].Message)
+		return ctrl.Result{RequeueAfter: time.Second}, nil
 	}
 	return ctrl.Result{}, nil
 }
@@ -264,11 +287,11 @@ func veleroInstance(obj *v1alpha1.Velero) string {
 	return hex.EncodeToString(sum[:])[:12]
 }
 
-func veleroLabels(obj *v1alpha1.Velero) map[string]string {
-	return map[string]string{
-		ManagedByLabel: ManagedByValue,
-		InstanceLabel:  veleroInstance(obj),
-	}
+// veleroOwner records obj as the owner of what is managed for it:
+// objects of another kind or provider, even for the same managed control
+// plane, are never touched for obj.
+func (r *VeleroReconciler) veleroOwner(obj *v1alpha1.Velero) managed.Owner {
+	return managed.Owner{Provider: r.ProviderName, GroupKind: v1alpha1.GroupVersion.WithKind("Velero").GroupKind(), Namespace: obj.Namespace, Name: obj.Name}
 }
 
 // veleroValues are the values the chart is installed with; match
@@ -296,8 +319,11 @@ func veleroResources(results []managed.Result, notReady string) []v1alpha1.Manag
 		if res.Namespace != "" {
 			mr.Namespace = ptr.To(res.Namespace)
 		}
-		if !res.Ready {
+		switch {
+		case !res.Ready:
 			mr.Phase, mr.Message = notReady, res.Message
+		case res.Released:
+			mr.Message = res.Message
 		}
 		resources = append(resources, mr)
 	}

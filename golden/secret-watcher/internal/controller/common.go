@@ -21,6 +21,7 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"github.com/openmcp-project/opencontrolplane-runtime/pkg/serviceprovider"
 	apiconst "github.com/openmcp-project/openmcp-operator/api/constants"
@@ -32,16 +33,10 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"slices"
 	"strings"
 
 	"example.com/acme/sp-velero/internal/managed"
-)
-
-// Labels put on everything the provider creates, so it can find and remove it.
-const (
-	ManagedByLabel = "app.kubernetes.io/managed-by"
-	InstanceLabel  = "velero.services.open-control-plane.io/instance"
-	ManagedByValue = "velero"
 )
 
 // Reasons of the Ready condition. They are part of the API: users and tools
@@ -57,6 +52,9 @@ const (
 	ReasonDeletionBlocked   = "DeletionBlocked"
 	ReasonDeleteFailed      = "DeleteFailed"
 	ReasonTerminating       = "Terminating"
+	// ReasonReleased: deletion left objects in place that hold what the
+	// provider did not create, or that are to be orphaned.
+	ReasonReleased = "Released"
 )
 
 // ignored reports whether obj carries the ignore operation annotation. Ignored
@@ -65,10 +63,41 @@ func ignored(obj client.Object) bool {
 	return obj.GetAnnotations()[apiconst.OperationAnnotation] == apiconst.OperationAnnotationValueIgnore
 }
 
+// errIgnored stops a reconcile whose object or ProviderConfig got the ignore
+// operation annotation after the runtime read them.
+var errIgnored = errors.New("the ignore operation annotation was set during the reconcile")
+
+// notIgnored returns a check that reads obj from the onboarding cluster and
+// pc from the platform cluster again, right before a write, and fails with
+// errIgnored when either now carries the ignore annotation.
+func notIgnored(onboarding, platform client.Reader, obj, pc client.Object) func(context.Context) error {
+	return func(ctx context.Context) error {
+		if err := notIgnoredNow(ctx, onboarding, obj); err != nil {
+			return err
+		}
+		return notIgnoredNow(ctx, platform, pc)
+	}
+}
+
+func notIgnoredNow(ctx context.Context, c client.Reader, obj client.Object) error {
+	live, ok := obj.DeepCopyObject().(client.Object)
+	if !ok {
+		return fmt.Errorf("cannot copy %T", obj)
+	}
+	if err := c.Get(ctx, client.ObjectKeyFromObject(obj), live); err != nil {
+		return fmt.Errorf("reading %s again before writing: %w", obj.GetName(), err)
+	}
+	if ignored(live) {
+		return fmt.Errorf("%w on %s", errIgnored, obj.GetName())
+	}
+	return nil
+}
+
 // removeReconcileAnnotation removes the reconcile operation annotation once
 // the reconcile it asked for has run. It patches a copy so that the caller's
 // in-memory status, which the runtime writes afterwards, is not replaced by
-// the server's.
+// the server's; the patch fails instead of removing an annotation someone
+// set since the object was read (ignore, say).
 func removeReconcileAnnotation(ctx context.Context, c client.Client, obj client.Object) error {
 	if obj.GetAnnotations()[apiconst.OperationAnnotation] != apiconst.OperationAnnotationValueReconcile {
 		return nil
@@ -81,7 +110,10 @@ func removeReconcileAnnotation(ctx context.Context, c client.Client, obj client.
 	annotations := cp.GetAnnotations()
 	delete(annotations, apiconst.OperationAnnotation)
 	cp.SetAnnotations(annotations)
-	if err := c.Patch(ctx, cp, client.MergeFrom(base)); err != nil {
+	if err := c.Patch(ctx, cp, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})); err != nil {
+		if apierrors.IsConflict(err) {
+			return nil // changed since: the next reconcile sees it
+		}
 		return client.IgnoreNotFound(err)
 	}
 	// The runtime patches the status afterwards with a diff that can carry
@@ -103,6 +135,22 @@ func setTerminating(obj serviceprovider.API, reason, message string) {
 	})
 	obj.SetObservedGeneration(obj.GetGeneration())
 	obj.SetPhase(serviceprovider.StatusPhaseTerminating)
+}
+
+// released reports every object left in place as a Normal Event on obj.
+func released(recorder events.EventRecorder, obj client.Object, results []managed.Result) {
+	if recorder == nil {
+		return
+	}
+	for _, r := range managed.Released(results) {
+		recorder.Eventf(obj, nil, corev1.EventTypeNormal, ReasonReleased, "Release", "%s", r.Message)
+	}
+}
+
+// remaining are the results of objects still in place: waiting to be
+// deleted, or released.
+func remaining(results []managed.Result) []managed.Result {
+	return slices.DeleteFunc(slices.Clone(results), func(r managed.Result) bool { return r.Ready && !r.Released })
 }
 
 // warn records a failure as a Kubernetes Event next to the condition, so it

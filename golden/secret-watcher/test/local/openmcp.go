@@ -29,6 +29,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/rest"
@@ -146,7 +147,11 @@ func (e *Environment) startServers(names []string) error {
 func (e *Environment) startServer(name, binaries string) (*server, error) {
 	s := &server{name: name, audit: filepath.Join(e.dir, name+"-audit.log")}
 	policy := filepath.Join(e.dir, "audit-policy.yaml")
-	s.env = &envtest.Environment{BinaryAssetsDirectory: binaries}
+	s.env = &envtest.Environment{
+		BinaryAssetsDirectory:    binaries,
+		ControlPlaneStartTimeout: apiserver.Timeout(2 * time.Minute),
+		ControlPlaneStopTimeout:  apiserver.Timeout(time.Minute),
+	}
 	args := s.env.ControlPlane.GetAPIServer().Configure()
 	args.Set("audit-policy-file", policy)
 	args.Set("audit-log-path", s.audit)
@@ -196,7 +201,7 @@ func (e *Environment) preparePlatform(ctx context.Context) error {
 		},
 	}
 	for _, o := range objs {
-		if err := c.Create(ctx, o); err != nil {
+		if err := createServed(ctx, c, o); err != nil {
 			return fmt.Errorf("creating %T %s: %w", o, o.GetName(), err)
 		}
 	}
@@ -244,6 +249,23 @@ func waitForCRD(ctx context.Context, c client.Client, crd *apiextensionsv1.Custo
 		case <-ctx.Done():
 			return fmt.Errorf("CRD %s is not established: %w", crd.Name, ctx.Err())
 		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// createServed creates obj, waiting while the API server does not serve its
+// kind yet: an established CRD can take a moment to show in discovery on a
+// busy machine.
+func createServed(ctx context.Context, c client.Client, obj client.Object) error {
+	for {
+		err := c.Create(ctx, obj)
+		if !meta.IsNoMatchError(err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w (and then %w)", err, ctx.Err())
+		case <-time.After(100 * time.Millisecond):
 		}
 	}
 }

@@ -42,6 +42,7 @@ import (
 	clustersv1alpha1 "github.com/openmcp-project/openmcp-operator/api/clusters/v1alpha1"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -57,6 +58,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"example.com/acme/sp-velero/internal/controller"
+	"example.com/acme/sp-velero/internal/managed"
+	"example.com/acme/sp-velero/test/apiserver"
 )
 
 var testSeq atomic.Int64
@@ -77,7 +80,7 @@ type recordingCluster struct {
 func newRecordingCluster(t *testing.T, id string, scheme *runtime.Scheme) *recordingCluster {
 	t.Helper()
 	rc := &recordingCluster{created: map[string]int{}}
-	cfg := apiServer.Config(t)
+	cfg := targetServer.Config(t)
 	cfg.Wrap(func(next http.RoundTripper) http.RoundTripper {
 		return roundTripFunc(func(req *http.Request) (*http.Response, error) {
 			if req.Method == http.MethodPost {
@@ -138,10 +141,10 @@ func (f *fakeAccess) ReconcileDelete(context.Context, reconcile.Request, ...any)
 	return reconcile.Result{}, nil
 }
 
-// newClient returns a direct client for the test API server.
-func newClient(t *testing.T, scheme *runtime.Scheme) client.Client {
+// newClient returns a direct client for an API server.
+func newClient(t *testing.T, s *apiserver.Server, scheme *runtime.Scheme) client.Client {
 	t.Helper()
-	c, err := client.New(apiServer.Config(t), client.Options{Scheme: scheme})
+	c, err := client.New(s.Config(t), client.Options{Scheme: scheme})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,6 +159,34 @@ func newCluster(t *testing.T, id string, scheme *runtime.Scheme) *clusters.Clust
 		t.Fatal(err)
 	}
 	return c
+}
+
+// dropMCP removes, when the test ends, the cluster-wide objects made for
+// owner on the shared target API server, as if its managed control plane
+// were gone: each test's managed control plane starts without them.
+func dropMCP(t *testing.T, c client.Client, owner managed.Owner) {
+	t.Helper()
+	t.Cleanup(func() {
+		ctx := context.Background()
+		for _, gvk := range []schema.GroupVersionKind{
+			apiextensionsv1.SchemeGroupVersion.WithKind("CustomResourceDefinition"),
+			rbacv1.SchemeGroupVersion.WithKind("ClusterRole"),
+			rbacv1.SchemeGroupVersion.WithKind("ClusterRoleBinding"),
+			corev1.SchemeGroupVersion.WithKind("Namespace"),
+		} {
+			list := &metav1.PartialObjectMetadataList{}
+			list.SetGroupVersionKind(gvk.GroupVersion().WithKind(gvk.Kind + "List"))
+			if err := c.List(ctx, list, client.MatchingLabels{managed.OwnerLabel: owner.Label()}); err != nil {
+				t.Errorf("listing what the test left: %v", err)
+				continue
+			}
+			for i := range list.Items {
+				if err := c.Delete(ctx, &list.Items[i]); client.IgnoreNotFound(err) != nil {
+					t.Errorf("removing %s %s the test left: %v", gvk.Kind, list.Items[i].Name, err)
+				}
+			}
+		}
+	})
 }
 
 // newManager is only used to register reconcilers; it is never started, so

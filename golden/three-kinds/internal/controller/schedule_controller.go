@@ -20,6 +20,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -82,6 +83,8 @@ const (
 // ScheduleReconciler installs the Schedule domain service for every Schedule
 // object: the workload runs in the workload cluster in its own namespace.
 type ScheduleReconciler struct {
+	// ProviderName owns, with each Schedule, what is managed for it.
+	ProviderName      string
 	PlatformCluster   *clusters.Cluster
 	OnboardingCluster *clusters.Cluster
 	// ProviderNamespace is the provider's namespace on the platform cluster,
@@ -103,6 +106,7 @@ type ScheduleReconciler struct {
 // your code needs and fill them here.
 func NewScheduleReconciler(d provider.Deps) *ScheduleReconciler {
 	return &ScheduleReconciler{
+		ProviderName:       d.ProviderName,
 		PlatformCluster:    d.PlatformCluster,
 		OnboardingCluster:  d.OnboardingCluster,
 		ProviderNamespace:  d.ProviderNamespace,
@@ -123,13 +127,14 @@ type scheduleWorkload struct {
 // scheduleObjects declares what the provider manages for obj, in
 // dependency order; Apply and Delete do the rest. To manage one more object,
 // add it here.
-func (r *ScheduleReconciler) scheduleObjects(ctx context.Context, obj *v1alpha1.Schedule, cc clusteraccess.ClusterContext, w scheduleWorkload) *managed.Set {
+func (r *ScheduleReconciler) scheduleObjects(ctx context.Context, obj *v1alpha1.Schedule, pc *v1alpha1.ProviderConfig, cc clusteraccess.ClusterContext, w scheduleWorkload) *managed.Set {
 	ns := scheduleNamespace(obj)
 	target := managed.Workload
-	set := managed.NewSet(scheduleLabels(obj), map[managed.Cluster]client.Client{
+	set := managed.NewSet(r.scheduleOwner(obj), map[managed.Cluster]client.Client{
 		managed.MCP:      cc.MCPCluster.Client(),
 		managed.Workload: cc.WorkloadCluster.Client(),
 	})
+	set.Guard(notIgnored(r.OnboardingCluster.Client(), r.PlatformCluster.Client(), obj, pc))
 
 	set.Add(target, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, nil)
 	addPullSecrets(set, target, ns, w.PullSecrets)
@@ -138,7 +143,7 @@ func (r *ScheduleReconciler) scheduleObjects(ctx context.Context, obj *v1alpha1.
 
 	deployment := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "schedule", Namespace: ns}}
 	set.Add(target, deployment, func() error {
-		mutateScheduleDeployment(deployment, w, scheduleLabels(obj))
+		mutateScheduleDeployment(deployment, w, set.Labels())
 		return nil
 	}).ReadyWhen(func() (bool, string) {
 		return deploymentAvailable(deployment), fmt.Sprintf("waiting for Deployment %s/%s to become available", ns, deployment.Name)
@@ -178,9 +183,16 @@ func (r *ScheduleReconciler) CreateOrUpdate(ctx context.Context, obj *v1alpha1.S
 		return r.configFailed(obj, err)
 	}
 
+	status := obj.Status.DeepCopy()
 	serviceprovider.StatusProgressing(obj, ReasonReconciling, "Installing the domain service")
-	results, err := r.scheduleObjects(ctx, obj, cc, w).Apply(ctx)
+	results, err := r.scheduleObjects(ctx, obj, pc, cc, w).Apply(ctx)
+	if errors.Is(err, errIgnored) {
+		obj.Status = *status
+		log.Info("stopped without writing", "reason", err.Error())
+		return ctrl.Result{}, nil
+	}
 	obj.Status.Resources = scheduleResources(results, serviceprovider.StatusPhaseProgressing)
+	released(r.Recorder, obj, results)
 	if err != nil {
 		r.fail(obj, ReasonApplyFailed, "Apply", err.Error())
 		return ctrl.Result{}, err
@@ -221,18 +233,29 @@ func (r *ScheduleReconciler) Delete(ctx context.Context, obj *v1alpha1.Schedule,
 		return ctrl.Result{RequeueAfter: scheduleWaitShort}, nil
 	}
 
+	status := obj.Status.DeepCopy()
 	setTerminating(obj, ReasonTerminating, "Removing the domain service")
-	waiting, err := r.scheduleObjects(ctx, obj, cc, scheduleWorkload{}).Delete(ctx)
-	obj.Status.Resources = scheduleResources(waiting, serviceprovider.StatusPhaseTerminating)
+	results, err := r.scheduleObjects(ctx, obj, pc, cc, scheduleWorkload{}).Delete(ctx)
+	if errors.Is(err, errIgnored) {
+		obj.Status = *status
+		return ctrl.Result{RequeueAfter: pc.PollInterval()}, nil
+	}
+	obj.Status.Resources = scheduleResources(remaining(results), serviceprovider.StatusPhaseTerminating)
+	released(r.Recorder, obj, results)
 	if err != nil {
 		msg := "removing the domain service failed: " + err.Error()
 		setTerminating(obj, ReasonDeleteFailed, msg)
 		warn(r.Recorder, obj, ReasonDeleteFailed, "Delete", msg)
 		return ctrl.Result{}, err
 	}
-	if len(waiting) > 0 {
-		setTerminating(obj, ReasonTerminating, waiting[0].Message)
+	if waiting, ok := managed.Waiting(results); ok {
+		setTerminating(obj, ReasonTerminating, waiting.Message)
 		return ctrl.Result{RequeueAfter: scheduleWaitShort}, nil
+	}
+	if kept := managed.Released(results); len(kept) > 0 {
+		// One more round, so the status says what stays before obj goes.
+		setTerminating(obj, ReasonReleased, kept[0].Message)
+		return ctrl.Result{RequeueAfter: time.Second}, nil
 	}
 	return ctrl.Result{}, nil
 }
@@ -294,11 +317,11 @@ func scheduleInstance(obj *v1alpha1.Schedule) string {
 	return hex.EncodeToString(sum[:])[:12]
 }
 
-func scheduleLabels(obj *v1alpha1.Schedule) map[string]string {
-	return map[string]string{
-		ManagedByLabel: ManagedByValue,
-		InstanceLabel:  scheduleInstance(obj),
-	}
+// scheduleOwner records obj as the owner of what is managed for it:
+// objects of another kind or provider, even for the same managed control
+// plane, are never touched for obj.
+func (r *ScheduleReconciler) scheduleOwner(obj *v1alpha1.Schedule) managed.Owner {
+	return managed.Owner{Provider: r.ProviderName, GroupKind: v1alpha1.GroupVersion.WithKind("Schedule").GroupKind(), Namespace: obj.Namespace, Name: obj.Name}
 }
 
 func mutateScheduleDeployment(d *appsv1.Deployment, w scheduleWorkload, labels map[string]string) {
@@ -335,8 +358,11 @@ func scheduleResources(results []managed.Result, notReady string) []v1alpha1.Man
 		if res.Namespace != "" {
 			mr.Namespace = ptr.To(res.Namespace)
 		}
-		if !res.Ready {
+		switch {
+		case !res.Ready:
 			mr.Phase, mr.Message = notReady, res.Message
+		case res.Released:
+			mr.Message = res.Message
 		}
 		resources = append(resources, mr)
 	}

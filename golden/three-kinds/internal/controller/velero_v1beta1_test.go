@@ -33,7 +33,7 @@ import (
 // Once the schemas differ, the versions need a conversion webhook and this
 // test needs the fields that differ.
 func TestVeleroV1beta1Served(t *testing.T) {
-	c := newClient(t, wiring.OnboardingScheme())
+	c := newClient(t, apiServer, wiring.OnboardingScheme())
 	ns := createNamespace(t, c, "velero-v1beta1")
 	obj := &v1beta1.Velero{
 		ObjectMeta: metav1.ObjectMeta{Name: "mcp", Namespace: ns},

@@ -13,9 +13,11 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/go-logr/logr"
 	"github.com/spf13/afero"
@@ -31,6 +33,21 @@ import (
 // KubernetesVersion is the version of the API servers the tests run
 // against, matching the Kubernetes libraries the provider is built with.
 const KubernetesVersion = "1.36.x"
+
+// TimeoutScaleVariable names the environment variable that multiplies every
+// deadline of the tests, e.g. TEST_TIMEOUT_SCALE=3 on a slow or busy
+// machine. The deadlines are generous already; this is for the rest.
+const TimeoutScaleVariable = "TEST_TIMEOUT_SCALE"
+
+// Timeout is d scaled by TEST_TIMEOUT_SCALE, unchanged when it is not a
+// positive number.
+func Timeout(d time.Duration) time.Duration {
+	scale, err := strconv.ParseFloat(os.Getenv(TimeoutScaleVariable), 64)
+	if err != nil || scale <= 0 {
+		return d
+	}
+	return time.Duration(float64(d) * scale)
+}
 
 var (
 	binariesOnce sync.Once
@@ -134,6 +151,10 @@ func (s *Server) start() {
 		BinaryAssetsDirectory: dir,
 		CRDDirectoryPaths:     s.CRDDirectories,
 		ErrorIfCRDPathMissing: len(s.CRDDirectories) > 0,
+		CRDInstallOptions:     envtest.CRDInstallOptions{MaxTime: Timeout(time.Minute)},
+		// A loaded machine takes far longer than envtest's defaults.
+		ControlPlaneStartTimeout: Timeout(2 * time.Minute),
+		ControlPlaneStopTimeout:  Timeout(time.Minute),
 	}
 	if s.cfg, err = s.env.Start(); err != nil {
 		s.err = fmt.Errorf("starting kube-apiserver and etcd from %s: %w", dir, err)

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"example.com/acme/sp-velero/test/apiserver"
 )
 
 // Condition reports whether what a test waits for holds, and if not, what
@@ -14,10 +16,11 @@ import (
 type Condition func(ctx context.Context) (done bool, status string, err error)
 
 // WaitFor polls cond until it holds, failing at once when the provider
-// exits or is refused a request, and after timeout with what cond saw
-// last, the requests the stand-in could not grant and the end of the
-// provider's log.
+// exits or is refused a request, and after timeout (scaled by
+// TEST_TIMEOUT_SCALE) with what cond saw last, the requests the stand-in
+// could not grant and the end of the provider's log.
 func (e *Environment) WaitFor(ctx context.Context, p *Process, what string, timeout time.Duration, cond Condition) error {
+	timeout = apiserver.Timeout(timeout)
 	deadline := time.Now().Add(timeout)
 	status := ""
 	for {
