@@ -47,6 +47,15 @@ type Data struct {
 	Sample        bool
 	SecretWatcher bool
 
+	// The partner is the provider's first kind, for tests of another kind
+	// beside it on one managed control plane; empty for the first kind.
+	// PartnerServedVersion is its newest version when that is not the
+	// storage version.
+	PartnerKind          string
+	PartnerKindLower     string
+	PartnerVersion       string
+	PartnerServedVersion string
+
 	DomainGroup    string
 	DomainKind     string
 	DomainPlural   string
@@ -72,7 +81,13 @@ func NewData(p *spec.Project, k spec.Kind, g Generation) Data {
 		image = "ghcr.io/" + strings.ToLower(parts[1]) + "/" + p.RepoName()
 	}
 	domainKind := "Example" + k.Kind
+	partner := partnerOf(p, k)
 	return Data{
+		PartnerKind:          partner.Kind,
+		PartnerKindLower:     partner.Lower(),
+		PartnerVersion:       partner.Version,
+		PartnerServedVersion: newestServed(p, partner),
+
 		Module:               p.Module,
 		RepoName:             p.RepoName(),
 		Group:                p.Group,
@@ -118,6 +133,29 @@ func spgenCommand(g Generation, version string) string {
 		return "go run " + spgenModule + "@latest"
 	}
 	return "spgen"
+}
+
+// partnerOf is the first kind of p when k is another one.
+func partnerOf(p *spec.Project, k spec.Kind) spec.Kind {
+	if first := p.Reconciled()[0]; first.Kind != k.Kind {
+		return first
+	}
+	return spec.Kind{}
+}
+
+// newestServed is the last version of k's kind listed in p, when that is
+// not k's own.
+func newestServed(p *spec.Project, k spec.Kind) string {
+	newest := k.Version
+	for _, other := range p.Kinds {
+		if other.Kind == k.Kind {
+			newest = other.Version
+		}
+	}
+	if newest == k.Version {
+		return ""
+	}
+	return newest
 }
 
 func storageVersion(p *spec.Project, k spec.Kind) string {

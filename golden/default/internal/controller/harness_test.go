@@ -42,6 +42,7 @@ import (
 	eventsv1 "k8s.io/api/events/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -56,6 +57,7 @@ import (
 
 	"example.com/acme/sp-velero/internal/controller"
 	"example.com/acme/sp-velero/internal/managed"
+	"example.com/acme/sp-velero/internal/wiring"
 	"example.com/acme/sp-velero/test/apiserver"
 )
 
@@ -66,6 +68,35 @@ func unique(prefix string) string {
 	return fmt.Sprintf("%s-%d-%d", prefix, time.Now().UnixNano()%100000, testSeq.Add(1))
 }
 
+// testProvider is one provider, named uniquely, for one managed control
+// plane: the object name "mcp" in the namespace tenantNS of the onboarding
+// cluster. The reconcilers of several kinds can share it.
+type testProvider struct {
+	t *testing.T
+	// c reaches the platform and onboarding clusters, mc the managed
+	// control plane, tc the target cluster, where the workload runs (the
+	// managed control plane). Each cluster is an API server of its own, as in
+	// openMCP: nothing the provider keeps on one can pass for a user's
+	// object on another.
+	c, mc, tc    client.Client
+	providerName string
+	providerNS   string
+	tenantNS     string
+	mcp          *recordingCluster
+	workload     *recordingCluster
+}
+
+func newTestProvider(t *testing.T) *testProvider {
+	t.Helper()
+	p := &testProvider{t: t, c: newClient(t, apiServer, wiring.PlatformScheme()), providerName: unique("provider")}
+	p.providerNS = createNamespace(t, p.c, "provider")
+	p.tenantNS = createNamespace(t, p.c, "tenant")
+	p.mcp = newRecordingCluster(t, "mcp", mcpServer, wiring.MCPScheme())
+	p.mc = newClient(t, mcpServer, wiring.PlatformScheme())
+	p.workload, p.tc = p.mcp, p.mc
+	return p
+}
+
 // recordingCluster is a cluster that counts the resources created through
 // it, so tests can tell which cluster the provider wrote to.
 type recordingCluster struct {
@@ -74,10 +105,10 @@ type recordingCluster struct {
 	created map[string]int
 }
 
-func newRecordingCluster(t *testing.T, id string, scheme *runtime.Scheme) *recordingCluster {
+func newRecordingCluster(t *testing.T, id string, s *apiserver.Server, scheme *runtime.Scheme) *recordingCluster {
 	t.Helper()
 	rc := &recordingCluster{created: map[string]int{}}
-	cfg := targetServer.Config(t)
+	cfg := s.Config(t)
 	cfg.Wrap(func(next http.RoundTripper) http.RoundTripper {
 		return roundTripFunc(func(req *http.Request) (*http.Response, error) {
 			if req.Method == http.MethodPost {
@@ -186,6 +217,49 @@ func dropMCP(t *testing.T, c client.Client, owner managed.Owner) {
 	})
 }
 
+// ownedKinds are the kinds a provider may manage objects of.
+var ownedKinds = []schema.GroupVersionKind{
+	corev1.SchemeGroupVersion.WithKind("Namespace"),
+	corev1.SchemeGroupVersion.WithKind("Secret"),
+	corev1.SchemeGroupVersion.WithKind("ConfigMap"),
+	corev1.SchemeGroupVersion.WithKind("ServiceAccount"),
+	{Group: "apps", Version: "v1", Kind: "Deployment"},
+	rbacv1.SchemeGroupVersion.WithKind("ClusterRole"),
+	rbacv1.SchemeGroupVersion.WithKind("ClusterRoleBinding"),
+	apiextensionsv1.SchemeGroupVersion.WithKind("CustomResourceDefinition"),
+	{Group: "source.toolkit.fluxcd.io", Version: "v1", Kind: "OCIRepository"},
+	{Group: "helm.toolkit.fluxcd.io", Version: "v2", Kind: "HelmRelease"},
+}
+
+// deleting marks an object being deleted in what owned returns.
+const deleting = " (deleting)"
+
+// owned lists the objects of owner on c by kind, namespace and name, with
+// their UIDs, so a replaced object shows, and whether they are being
+// deleted.
+func owned(t *testing.T, c client.Client, owner managed.Owner) map[string]string {
+	t.Helper()
+	objects := map[string]string{}
+	for _, gvk := range ownedKinds {
+		list := &metav1.PartialObjectMetadataList{}
+		list.SetGroupVersionKind(gvk.GroupVersion().WithKind(gvk.Kind + "List"))
+		if err := c.List(run(t), list, client.MatchingLabels{managed.OwnerLabel: owner.Label()}); err != nil {
+			if meta.IsNoMatchError(err) {
+				continue
+			}
+			t.Fatal(err)
+		}
+		for _, o := range list.Items {
+			state := string(o.UID)
+			if o.DeletionTimestamp != nil {
+				state += deleting
+			}
+			objects[gvk.Kind+" "+o.Namespace+"/"+o.Name] = state
+		}
+	}
+	return objects
+}
+
 // newManager is only used to register reconcilers; it is never started, so
 // tests drive every reconcile themselves and can check each step.
 func newManager(t *testing.T, scheme *runtime.Scheme) ctrl.Manager {
@@ -246,14 +320,20 @@ func eventually(t *testing.T, what string, cond func() (bool, error)) {
 // warningEvent waits for a Warning event with reason on the object named name.
 func warningEvent(t *testing.T, c client.Client, namespace, name, reason string) eventsv1.Event {
 	t.Helper()
+	return eventOf(t, c, namespace, name, corev1.EventTypeWarning, reason)
+}
+
+// eventOf waits for an event of type with reason on the object named name.
+func eventOf(t *testing.T, c client.Client, namespace, name, eventType, reason string) eventsv1.Event {
+	t.Helper()
 	var found eventsv1.Event
-	eventually(t, "Warning event "+reason+" for "+name, func() (bool, error) {
+	eventually(t, eventType+" event "+reason+" for "+name, func() (bool, error) {
 		var list eventsv1.EventList
 		if err := c.List(run(t), &list, client.InNamespace(namespace)); err != nil {
 			return false, err
 		}
 		for _, e := range list.Items {
-			if e.Regarding.Name == name && e.Reason == reason && e.Type == corev1.EventTypeWarning {
+			if e.Regarding.Name == name && e.Reason == reason && e.Type == eventType {
 				found = e
 				return true, nil
 			}

@@ -226,6 +226,7 @@ func (s *Set) apply(ctx context.Context, o *Object) (Result, error) {
 			return failed(r, fmt.Errorf("reading %s: %w", r, err))
 		}
 		exists = false
+		o.obj.SetResourceVersion("") // from an earlier read of a copy since deleted
 	}
 	if _, other := s.ownership(o.obj); exists && other != "" {
 		return failed(r, fmt.Errorf("%s belongs to %q; choose another name, it is left alone", r, other))

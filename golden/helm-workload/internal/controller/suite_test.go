@@ -35,14 +35,17 @@ var apiServer = &apiserver.Server{
 	},
 }
 
-// targetServer is a second real API server, for the managed control plane
-// and the workload cluster: in openMCP they are never the platform cluster.
-var targetServer = &apiserver.Server{}
+// mcpServer is the managed control plane: another API server, as in openMCP.
+var mcpServer = &apiserver.Server{}
+
+// workloadServer is the workload cluster, a third API server.
+var workloadServer = &apiserver.Server{}
 
 func TestMain(m *testing.M) {
 	code := m.Run()
 	apiServer.Stop()
-	targetServer.Stop()
+	mcpServer.Stop()
+	workloadServer.Stop()
 	os.Exit(code)
 }
 

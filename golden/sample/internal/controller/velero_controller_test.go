@@ -19,6 +19,7 @@ package controller_test
 import (
 	"context"
 	"errors"
+	"maps"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -40,6 +41,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	v1alpha1 "example.com/acme/sp-velero/api/v1alpha1"
 	"example.com/acme/sp-velero/internal/controller"
@@ -56,35 +58,31 @@ const (
 	veleroSecretData = `{"auths":{"registry.example.com":{"auth":"c2VjcmV0LXRva2Vu"}}}`
 )
 
-// veleroEnv is one provider instance against the test API servers.
+// veleroEnv is the Velero reconciler of one test provider.
 type veleroEnv struct {
-	t *testing.T
-	// c reaches the platform and onboarding clusters, tc the managed
-	// control plane: another API server, so nothing the
-	// provider keeps on the platform can pass for a user's object there.
-	c            client.Client
-	tc           client.Client
-	providerName string
-	providerNS   string
-	tenantNS     string
-	mcp          *recordingCluster
-	workload     *recordingCluster
-	reconciler   reconcileVelero
-	domainKinds  []schema.GroupVersionKind
+	*testProvider
+	reconciler reconcileVelero
 }
 
 type reconcileVelero interface {
 	Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error)
 }
 
-// newVeleroEnv wires the reconciler exactly as main.go does, except that
-// cluster access is faked and the onboarding client can be wrapped.
+// newVeleroEnv wires the reconciler of a new test provider exactly as
+// main.go does, except that cluster access is faked and the onboarding
+// client can be wrapped.
 func newVeleroEnv(t *testing.T, wrapOnboarding func(client.WithWatch) client.WithWatch) *veleroEnv {
 	t.Helper()
-	e := &veleroEnv{t: t, c: newClient(t, apiServer, wiring.PlatformScheme()), tc: newClient(t, targetServer, wiring.PlatformScheme()), providerName: unique("velero")}
-	e.providerNS = createNamespace(t, e.c, "provider")
-	e.tenantNS = createNamespace(t, e.c, "tenant")
-	dropMCP(t, e.tc, managed.Owner{Provider: e.providerName, GroupKind: v1alpha1.GroupVersion.WithKind("Velero").GroupKind(), Namespace: e.tenantNS, Name: "mcp"})
+	return newVeleroEnvFor(newTestProvider(t), wrapOnboarding)
+}
+
+// newVeleroEnvFor wires the Velero reconciler of p, which may run other
+// kinds' reconcilers for the same managed control plane too.
+func newVeleroEnvFor(p *testProvider, wrapOnboarding func(client.WithWatch) client.WithWatch) *veleroEnv {
+	t := p.t
+	t.Helper()
+	e := &veleroEnv{testProvider: p}
+	dropMCP(t, e.mc, e.owner())
 	platform := newCluster(t, "platform", wiring.PlatformScheme())
 	onboarding := newCluster(t, "onboarding", wiring.OnboardingScheme())
 	if wrapOnboarding != nil {
@@ -94,8 +92,6 @@ func newVeleroEnv(t *testing.T, wrapOnboarding func(client.WithWatch) client.Wit
 		}
 		onboarding = clusters.NewTestClusterFromClient("onboarding", wrapOnboarding(base))
 	}
-	e.mcp = newRecordingCluster(t, "mcp", wiring.MCPScheme())
-	e.workload = e.mcp
 	r := wiring.NewVeleroV1alpha1Reconciler(provider.Deps{
 		ProviderName:      e.providerName,
 		ProviderNamespace: e.providerNS,
@@ -113,17 +109,36 @@ func newVeleroEnv(t *testing.T, wrapOnboarding func(client.WithWatch) client.Wit
 	return e
 }
 
+// ownedObjects lists the provider's objects for the test's Velero on every
+// cluster.
+func (e *veleroEnv) ownedObjects() map[string]string {
+	e.t.Helper()
+	objects := owned(e.t, e.c, e.owner())
+	maps.Copy(objects, owned(e.t, e.mc, e.owner()))
+	return objects
+}
+
+// owner is what the provider records as the owner of what it manages for
+// the test's Velero.
+func (e *veleroEnv) owner() managed.Owner {
+	return managed.Owner{Provider: e.providerName, GroupKind: v1alpha1.GroupVersion.WithKind("Velero").GroupKind(), Namespace: e.tenantNS, Name: "mcp"}
+}
+
+// providerConfig offers veleroAllowed in the provider's ProviderConfig,
+// with pullSecrets, creating it if needed; other kinds' entries stay.
 func (e *veleroEnv) providerConfig(pullSecrets ...string) *v1alpha1.ProviderConfig {
-	pc := &v1alpha1.ProviderConfig{
-		ObjectMeta: metav1.ObjectMeta{Name: e.providerName},
-		Spec: v1alpha1.ProviderConfigSpec{
-			AvailableImages: []v1alpha1.ImageVersions{{Name: controller.VeleroComponent, Versions: []string{veleroAllowed}, Image: veleroImage}},
-		},
-	}
-	for _, s := range pullSecrets {
-		pc.Spec.ImagePullSecrets = append(pc.Spec.ImagePullSecrets, corev1.LocalObjectReference{Name: s})
-	}
-	if err := e.c.Create(run(e.t), pc); err != nil {
+	pc := &v1alpha1.ProviderConfig{ObjectMeta: metav1.ObjectMeta{Name: e.providerName}}
+	_, err := controllerutil.CreateOrUpdate(run(e.t), e.c, pc, func() error {
+		pc.Spec.AvailableImages = append(slices.DeleteFunc(pc.Spec.AvailableImages, func(i v1alpha1.ImageVersions) bool { return i.Name == controller.VeleroComponent }),
+			v1alpha1.ImageVersions{Name: controller.VeleroComponent, Versions: []string{veleroAllowed}, Image: veleroImage})
+		for _, s := range pullSecrets {
+			if !slices.ContainsFunc(pc.Spec.ImagePullSecrets, func(r corev1.LocalObjectReference) bool { return r.Name == s }) {
+				pc.Spec.ImagePullSecrets = append(pc.Spec.ImagePullSecrets, corev1.LocalObjectReference{Name: s})
+			}
+		}
+		return nil
+	})
+	if err != nil {
 		e.t.Fatal(err)
 	}
 	e.t.Cleanup(func() { _ = e.c.Delete(context.Background(), pc) })
@@ -136,7 +151,7 @@ func (e *veleroEnv) pullSecret(name string) {
 		Type:       corev1.SecretTypeDockerConfigJson,
 		Data:       map[string][]byte{corev1.DockerConfigJsonKey: []byte(veleroSecretData)},
 	}
-	if err := e.c.Create(run(e.t), s); err != nil {
+	if err := e.c.Create(run(e.t), s); err != nil && !apierrors.IsAlreadyExists(err) {
 		e.t.Fatal(err)
 	}
 }
@@ -250,12 +265,37 @@ func (e *veleroEnv) deployment(obj *v1alpha1.Velero) *appsv1.Deployment {
 	return d
 }
 
+// makeReady does what the cluster would: the workload becomes available.
+func (e *veleroEnv) makeReady(obj *v1alpha1.Velero) {
+	e.t.Helper()
+	d := e.deployment(obj)
+	d.Status.Conditions = []appsv1.DeploymentCondition{{Type: appsv1.DeploymentAvailable, Status: corev1.ConditionTrue, Reason: "MinimumReplicasAvailable", LastUpdateTime: metav1.Now(), LastTransitionTime: metav1.Now()}}
+	if err := e.tc.Status().Update(run(e.t), d); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// remove deletes the Velero and reconciles until it is gone.
+func (e *veleroEnv) remove() {
+	e.t.Helper()
+	if err := e.c.Delete(run(e.t), e.get()); err != nil {
+		e.t.Fatal(err)
+	}
+	eventually(e.t, "the Velero to be deleted", func() (bool, error) {
+		if _, err := e.reconcile(); err != nil {
+			return false, err
+		}
+		err := e.c.Get(run(e.t), types.NamespacedName{Namespace: e.tenantNS, Name: "mcp"}, &v1alpha1.Velero{})
+		return apierrors.IsNotFound(err), client.IgnoreNotFound(err)
+	})
+}
+
 // TestVeleroLifecycle drives one Velero through its whole life on a real
 // API server: create, ready, annotations, version allow-list, pull secrets,
 // blocked and completed deletion.
 func TestVeleroLifecycle(t *testing.T) {
 	e := newVeleroEnv(t, nil)
-	domain := installTestDomainCRD(t, e.tc)
+	domain := installTestDomainCRD(t, e.mc)
 	controller.VeleroDomainKinds = append(controller.VeleroDomainKinds, domain)
 	e.pullSecret(veleroPullSecret)
 	pc := e.providerConfig(veleroPullSecret)
@@ -303,7 +343,7 @@ func TestVeleroLifecycle(t *testing.T) {
 		t.Errorf("workload must be created in the managed control plane")
 	}
 	crd := &apiextensionsv1.CustomResourceDefinition{}
-	if err := e.tc.Get(run(t), types.NamespacedName{Name: "exampleveleroes.velero.example.open-control-plane.io"}, crd); err != nil {
+	if err := e.mc.Get(run(t), types.NamespacedName{Name: "exampleveleroes.velero.example.open-control-plane.io"}, crd); err != nil {
 		t.Errorf("domain CRD not installed in the managed control plane: %v", err)
 	}
 
@@ -366,7 +406,7 @@ func TestVeleroLifecycle(t *testing.T) {
 	widget.SetGroupVersionKind(domain)
 	widget.SetNamespace(metav1.NamespaceDefault)
 	widget.SetName("users-data")
-	if err := e.tc.Create(run(t), widget); err != nil {
+	if err := e.mc.Create(run(t), widget); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.c.Delete(run(t), e.get()); err != nil {
@@ -386,7 +426,7 @@ func TestVeleroLifecycle(t *testing.T) {
 	}
 
 	// once the user's objects are gone, everything is removed
-	if err := e.tc.Delete(run(t), widget); err != nil {
+	if err := e.mc.Delete(run(t), widget); err != nil {
 		t.Fatal(err)
 	}
 	for i := 0; i < 10; i++ {
@@ -403,7 +443,7 @@ func TestVeleroLifecycle(t *testing.T) {
 		t.Errorf("%d managed objects left behind in %s", n, ns)
 	}
 	eventually(t, "domain CRD removal", func() (bool, error) {
-		err := e.tc.Get(run(t), types.NamespacedName{Name: "exampleveleroes.velero.example.open-control-plane.io"}, &apiextensionsv1.CustomResourceDefinition{})
+		err := e.mc.Get(run(t), types.NamespacedName{Name: "exampleveleroes.velero.example.open-control-plane.io"}, &apiextensionsv1.CustomResourceDefinition{})
 		return apierrors.IsNotFound(err), err
 	})
 }
@@ -578,5 +618,93 @@ func TestVeleroCustomCA(t *testing.T) {
 		if env.Name == "SSL_CERT_DIR" {
 			t.Errorf("workload still trusts a removed CA bundle")
 		}
+	}
+}
+
+// TestVeleroIgnoredDuringReconcile: the ignore annotation set after the
+// runtime read the Velero, before the provider writes, stops the reconcile:
+// nothing is created on any cluster and the status stays as it was.
+func TestVeleroIgnoredDuringReconcile(t *testing.T) {
+	var reads atomic.Int32
+	var e *veleroEnv
+	e = newVeleroEnv(t, func(c client.WithWatch) client.WithWatch {
+		return interceptor.NewClient(c, interceptor.Funcs{
+			Get: func(ctx context.Context, c client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+				if err := c.Get(ctx, key, obj, opts...); err != nil {
+					return err
+				}
+				if _, ok := obj.(*v1alpha1.Velero); ok && reads.Add(1) == 1 {
+					// A user's patch lands right after the runtime's read.
+					live := e.get()
+					e.patch(live, func() {
+						live.Annotations = map[string]string{apiconst.OperationAnnotation: apiconst.OperationAnnotationValueIgnore}
+					})
+				}
+				return nil
+			},
+		})
+	})
+	e.pullSecret(veleroPullSecret)
+	e.providerConfig(veleroPullSecret)
+	e.create(veleroAllowed, nil)
+	e.mustReconcile()
+	if reads.Load() < 2 {
+		t.Fatalf("the Velero was read %d times: the provider did not look again before writing", reads.Load())
+	}
+	obj := e.get()
+	if n := e.mcp.createdCount("namespaces") + e.workload.createdCount("namespaces") + e.workload.createdCount("secrets"); n != 0 {
+		t.Errorf("%d objects were created for an ignored Velero", n)
+	}
+	if obj.Status.Phase != "" || len(obj.Status.Conditions) != 0 {
+		t.Errorf("the status of an ignored Velero was written: %+v", obj.Status)
+	}
+	if obj.Annotations[apiconst.OperationAnnotation] != apiconst.OperationAnnotationValueIgnore {
+		t.Errorf("the ignore annotation was removed: %v", obj.Annotations)
+	}
+}
+
+// TestVeleroKeepsUsersNamespace: deleting the Velero keeps the workload's
+// namespace when a user put something into it: the namespace is released,
+// the status and an Event say so, and the provider's own objects go.
+func TestVeleroKeepsUsersNamespace(t *testing.T) {
+	e := newVeleroEnv(t, nil)
+	e.pullSecret(veleroPullSecret)
+	e.providerConfig(veleroPullSecret)
+	e.create(veleroAllowed, nil)
+	e.mustReconcile()
+	ns := veleroWorkloadNamespace(e.get())
+	users := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "users-data", Namespace: ns}}
+	if err := e.tc.Create(run(t), users); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.c.Delete(run(t), e.get()); err != nil {
+		t.Fatal(err)
+	}
+	var c metav1.Condition
+	eventually(t, "the namespace to be released", func() (bool, error) {
+		_, err := e.reconcile()
+		c = veleroReady(t, e.get())
+		return c.Reason == controller.ReasonReleased, err
+	})
+	if e.get().Status.Phase != serviceprovider.StatusPhaseTerminating || !strings.Contains(c.Message, "ConfigMap users-data") {
+		t.Errorf("the status does not say what keeps the namespace: %q", c.Message)
+	}
+	e.remove()
+	kept := &corev1.Namespace{}
+	if err := e.tc.Get(run(t), types.NamespacedName{Name: ns}, kept); err != nil || kept.DeletionTimestamp != nil {
+		t.Fatalf("the namespace holding a user's object was deleted: %v", err)
+	}
+	if kept.Annotations[managed.ReleasedAnnotation] != e.owner().String() || kept.Labels[managed.OwnerLabel] != "" {
+		t.Errorf("the kept namespace does not say it was released: %v %v", kept.Labels, kept.Annotations)
+	}
+	if err := e.tc.Get(run(t), client.ObjectKeyFromObject(users), users); err != nil {
+		t.Errorf("the user's object is gone: %v", err)
+	}
+	if n := e.managedCount(ns); n != 0 {
+		t.Errorf("%d of the provider's objects left in the kept namespace", n)
+	}
+	event := eventOf(t, e.c, e.tenantNS, "mcp", corev1.EventTypeNormal, controller.ReasonReleased)
+	if !strings.Contains(event.Note, ns) {
+		t.Errorf("the Event does not name the namespace: %q", event.Note)
 	}
 }

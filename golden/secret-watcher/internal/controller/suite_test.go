@@ -32,14 +32,13 @@ var apiServer = &apiserver.Server{
 	CRDDirectories: []string{filepath.Join("..", "..", "api", "crds", "manifests")},
 }
 
-// targetServer is a second real API server, for the managed control plane
-// and the workload cluster: in openMCP they are never the platform cluster.
-var targetServer = &apiserver.Server{}
+// mcpServer is the managed control plane: another API server, as in openMCP.
+var mcpServer = &apiserver.Server{}
 
 func TestMain(m *testing.M) {
 	code := m.Run()
 	apiServer.Stop()
-	targetServer.Stop()
+	mcpServer.Stop()
 	os.Exit(code)
 }
 

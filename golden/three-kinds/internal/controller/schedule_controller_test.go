@@ -19,6 +19,7 @@ package controller_test
 import (
 	"context"
 	"errors"
+	"maps"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -43,6 +44,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	v1alpha1 "example.com/acme/sp-velero/api/v1alpha1"
 	"example.com/acme/sp-velero/internal/controller"
@@ -59,35 +61,31 @@ const (
 	scheduleSecretData = `{"auths":{"registry.example.com":{"auth":"c2VjcmV0LXRva2Vu"}}}`
 )
 
-// scheduleEnv is one provider instance against the test API servers.
+// scheduleEnv is the Schedule reconciler of one test provider.
 type scheduleEnv struct {
-	t *testing.T
-	// c reaches the platform and onboarding clusters, tc the managed
-	// control plane and the workload cluster: another API server, so nothing the
-	// provider keeps on the platform can pass for a user's object there.
-	c            client.Client
-	tc           client.Client
-	providerName string
-	providerNS   string
-	tenantNS     string
-	mcp          *recordingCluster
-	workload     *recordingCluster
-	reconciler   reconcileSchedule
-	domainKinds  []schema.GroupVersionKind
+	*testProvider
+	reconciler reconcileSchedule
 }
 
 type reconcileSchedule interface {
 	Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error)
 }
 
-// newScheduleEnv wires the reconciler exactly as main.go does, except that
-// cluster access is faked and the onboarding client can be wrapped.
+// newScheduleEnv wires the reconciler of a new test provider exactly as
+// main.go does, except that cluster access is faked and the onboarding
+// client can be wrapped.
 func newScheduleEnv(t *testing.T, wrapOnboarding func(client.WithWatch) client.WithWatch) *scheduleEnv {
 	t.Helper()
-	e := &scheduleEnv{t: t, c: newClient(t, apiServer, wiring.PlatformScheme()), tc: newClient(t, targetServer, wiring.PlatformScheme()), providerName: unique("schedule")}
-	e.providerNS = createNamespace(t, e.c, "provider")
-	e.tenantNS = createNamespace(t, e.c, "tenant")
-	dropMCP(t, e.tc, managed.Owner{Provider: e.providerName, GroupKind: v1alpha1.GroupVersion.WithKind("Schedule").GroupKind(), Namespace: e.tenantNS, Name: "mcp"})
+	return newScheduleEnvFor(newTestProvider(t), wrapOnboarding)
+}
+
+// newScheduleEnvFor wires the Schedule reconciler of p, which may run other
+// kinds' reconcilers for the same managed control plane too.
+func newScheduleEnvFor(p *testProvider, wrapOnboarding func(client.WithWatch) client.WithWatch) *scheduleEnv {
+	t := p.t
+	t.Helper()
+	e := &scheduleEnv{testProvider: p}
+	dropMCP(t, e.mc, e.owner())
 	platform := newCluster(t, "platform", wiring.PlatformScheme())
 	onboarding := newCluster(t, "onboarding", wiring.OnboardingScheme())
 	if wrapOnboarding != nil {
@@ -97,8 +95,6 @@ func newScheduleEnv(t *testing.T, wrapOnboarding func(client.WithWatch) client.W
 		}
 		onboarding = clusters.NewTestClusterFromClient("onboarding", wrapOnboarding(base))
 	}
-	e.mcp = newRecordingCluster(t, "mcp", wiring.MCPScheme())
-	e.workload = newRecordingCluster(t, "workload", wiring.WorkloadScheme())
 	r := wiring.NewScheduleV1alpha1Reconciler(provider.Deps{
 		ProviderName:      e.providerName,
 		ProviderNamespace: e.providerNS,
@@ -116,17 +112,37 @@ func newScheduleEnv(t *testing.T, wrapOnboarding func(client.WithWatch) client.W
 	return e
 }
 
+// ownedObjects lists the provider's objects for the test's Schedule on every
+// cluster.
+func (e *scheduleEnv) ownedObjects() map[string]string {
+	e.t.Helper()
+	objects := owned(e.t, e.c, e.owner())
+	maps.Copy(objects, owned(e.t, e.mc, e.owner()))
+	maps.Copy(objects, owned(e.t, e.tc, e.owner()))
+	return objects
+}
+
+// owner is what the provider records as the owner of what it manages for
+// the test's Schedule.
+func (e *scheduleEnv) owner() managed.Owner {
+	return managed.Owner{Provider: e.providerName, GroupKind: v1alpha1.GroupVersion.WithKind("Schedule").GroupKind(), Namespace: e.tenantNS, Name: "mcp"}
+}
+
+// providerConfig offers scheduleAllowed in the provider's ProviderConfig,
+// with pullSecrets, creating it if needed; other kinds' entries stay.
 func (e *scheduleEnv) providerConfig(pullSecrets ...string) *v1alpha1.ProviderConfig {
-	pc := &v1alpha1.ProviderConfig{
-		ObjectMeta: metav1.ObjectMeta{Name: e.providerName},
-		Spec: v1alpha1.ProviderConfigSpec{
-			AvailableImages: []v1alpha1.ImageVersions{{Name: controller.ScheduleComponent, Versions: []string{scheduleAllowed}, Image: scheduleImage}},
-		},
-	}
-	for _, s := range pullSecrets {
-		pc.Spec.ImagePullSecrets = append(pc.Spec.ImagePullSecrets, corev1.LocalObjectReference{Name: s})
-	}
-	if err := e.c.Create(run(e.t), pc); err != nil {
+	pc := &v1alpha1.ProviderConfig{ObjectMeta: metav1.ObjectMeta{Name: e.providerName}}
+	_, err := controllerutil.CreateOrUpdate(run(e.t), e.c, pc, func() error {
+		pc.Spec.AvailableImages = append(slices.DeleteFunc(pc.Spec.AvailableImages, func(i v1alpha1.ImageVersions) bool { return i.Name == controller.ScheduleComponent }),
+			v1alpha1.ImageVersions{Name: controller.ScheduleComponent, Versions: []string{scheduleAllowed}, Image: scheduleImage})
+		for _, s := range pullSecrets {
+			if !slices.ContainsFunc(pc.Spec.ImagePullSecrets, func(r corev1.LocalObjectReference) bool { return r.Name == s }) {
+				pc.Spec.ImagePullSecrets = append(pc.Spec.ImagePullSecrets, corev1.LocalObjectReference{Name: s})
+			}
+		}
+		return nil
+	})
+	if err != nil {
 		e.t.Fatal(err)
 	}
 	e.t.Cleanup(func() { _ = e.c.Delete(context.Background(), pc) })
@@ -139,7 +155,7 @@ func (e *scheduleEnv) pullSecret(name string) {
 		Type:       corev1.SecretTypeDockerConfigJson,
 		Data:       map[string][]byte{corev1.DockerConfigJsonKey: []byte(scheduleSecretData)},
 	}
-	if err := e.c.Create(run(e.t), s); err != nil {
+	if err := e.c.Create(run(e.t), s); err != nil && !apierrors.IsAlreadyExists(err) {
 		e.t.Fatal(err)
 	}
 }
@@ -253,12 +269,37 @@ func (e *scheduleEnv) deployment(obj *v1alpha1.Schedule) *appsv1.Deployment {
 	return d
 }
 
+// makeReady does what the cluster would: the workload becomes available.
+func (e *scheduleEnv) makeReady(obj *v1alpha1.Schedule) {
+	e.t.Helper()
+	d := e.deployment(obj)
+	d.Status.Conditions = []appsv1.DeploymentCondition{{Type: appsv1.DeploymentAvailable, Status: corev1.ConditionTrue, Reason: "MinimumReplicasAvailable", LastUpdateTime: metav1.Now(), LastTransitionTime: metav1.Now()}}
+	if err := e.tc.Status().Update(run(e.t), d); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// remove deletes the Schedule and reconciles until it is gone.
+func (e *scheduleEnv) remove() {
+	e.t.Helper()
+	if err := e.c.Delete(run(e.t), e.get()); err != nil {
+		e.t.Fatal(err)
+	}
+	eventually(e.t, "the Schedule to be deleted", func() (bool, error) {
+		if _, err := e.reconcile(); err != nil {
+			return false, err
+		}
+		err := e.c.Get(run(e.t), types.NamespacedName{Namespace: e.tenantNS, Name: "mcp"}, &v1alpha1.Schedule{})
+		return apierrors.IsNotFound(err), client.IgnoreNotFound(err)
+	})
+}
+
 // TestScheduleLifecycle drives one Schedule through its whole life on a real
 // API server: create, ready, annotations, version allow-list, pull secrets,
 // blocked and completed deletion.
 func TestScheduleLifecycle(t *testing.T) {
 	e := newScheduleEnv(t, nil)
-	domain := installTestDomainCRD(t, e.tc)
+	domain := installTestDomainCRD(t, e.mc)
 	controller.ScheduleDomainKinds = append(controller.ScheduleDomainKinds, domain)
 	e.pullSecret(schedulePullSecret)
 	pc := e.providerConfig(schedulePullSecret)
@@ -307,7 +348,7 @@ func TestScheduleLifecycle(t *testing.T) {
 			e.workload.createdCount("deployments"), e.mcp.createdCount("deployments"))
 	}
 	crd := &apiextensionsv1.CustomResourceDefinition{}
-	if err := e.tc.Get(run(t), types.NamespacedName{Name: "exampleschedules.velero.example.open-control-plane.io"}, crd); err != nil {
+	if err := e.mc.Get(run(t), types.NamespacedName{Name: "exampleschedules.velero.example.open-control-plane.io"}, crd); err != nil {
 		t.Errorf("domain CRD not installed in the managed control plane: %v", err)
 	}
 
@@ -370,7 +411,7 @@ func TestScheduleLifecycle(t *testing.T) {
 	widget.SetGroupVersionKind(domain)
 	widget.SetNamespace(metav1.NamespaceDefault)
 	widget.SetName("users-data")
-	if err := e.tc.Create(run(t), widget); err != nil {
+	if err := e.mc.Create(run(t), widget); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.c.Delete(run(t), e.get()); err != nil {
@@ -390,7 +431,7 @@ func TestScheduleLifecycle(t *testing.T) {
 	}
 
 	// once the user's objects are gone, everything is removed
-	if err := e.tc.Delete(run(t), widget); err != nil {
+	if err := e.mc.Delete(run(t), widget); err != nil {
 		t.Fatal(err)
 	}
 	for i := 0; i < 10; i++ {
@@ -407,7 +448,7 @@ func TestScheduleLifecycle(t *testing.T) {
 		t.Errorf("%d managed objects left behind in %s", n, ns)
 	}
 	eventually(t, "domain CRD removal", func() (bool, error) {
-		err := e.tc.Get(run(t), types.NamespacedName{Name: "exampleschedules.velero.example.open-control-plane.io"}, &apiextensionsv1.CustomResourceDefinition{})
+		err := e.mc.Get(run(t), types.NamespacedName{Name: "exampleschedules.velero.example.open-control-plane.io"}, &apiextensionsv1.CustomResourceDefinition{})
 		return apierrors.IsNotFound(err), err
 	})
 }
@@ -606,7 +647,7 @@ func TestScheduleMCPCredentials(t *testing.T) {
 
 	// the token is the ServiceAccount's and has exactly the service permissions
 	role := &rbacv1.ClusterRole{}
-	if err := e.tc.Get(run(t), types.NamespacedName{Name: ns}, role); err != nil {
+	if err := e.mc.Get(run(t), types.NamespacedName{Name: ns}, role); err != nil {
 		t.Fatalf("no ClusterRole for the workload: %v", err)
 	}
 	if !equality.Semantic.DeepEqual(role.Rules, wiring.ServicePermissions) {
@@ -658,9 +699,140 @@ func TestScheduleMCPCredentials(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	for _, o := range []client.Object{secret, role, &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: ns}}, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "schedule", Namespace: ns}}} {
-		if err := e.tc.Get(run(t), client.ObjectKeyFromObject(o), o); !apierrors.IsNotFound(err) {
+	if err := e.tc.Get(run(t), client.ObjectKeyFromObject(secret), secret); !apierrors.IsNotFound(err) {
+		t.Errorf("the kubeconfig Secret is left behind after delete: %v", err)
+	}
+	for _, o := range []client.Object{role, &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: ns}}, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "schedule", Namespace: ns}}} {
+		if err := e.mc.Get(run(t), client.ObjectKeyFromObject(o), o); !apierrors.IsNotFound(err) {
 			t.Errorf("%T %s left behind after delete: %v", o, client.ObjectKeyFromObject(o), err)
+		}
+	}
+}
+
+// TestScheduleIgnoredDuringReconcile: the ignore annotation set after the
+// runtime read the Schedule, before the provider writes, stops the reconcile:
+// nothing is created on any cluster and the status stays as it was.
+func TestScheduleIgnoredDuringReconcile(t *testing.T) {
+	var reads atomic.Int32
+	var e *scheduleEnv
+	e = newScheduleEnv(t, func(c client.WithWatch) client.WithWatch {
+		return interceptor.NewClient(c, interceptor.Funcs{
+			Get: func(ctx context.Context, c client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+				if err := c.Get(ctx, key, obj, opts...); err != nil {
+					return err
+				}
+				if _, ok := obj.(*v1alpha1.Schedule); ok && reads.Add(1) == 1 {
+					// A user's patch lands right after the runtime's read.
+					live := e.get()
+					e.patch(live, func() {
+						live.Annotations = map[string]string{apiconst.OperationAnnotation: apiconst.OperationAnnotationValueIgnore}
+					})
+				}
+				return nil
+			},
+		})
+	})
+	e.pullSecret(schedulePullSecret)
+	e.providerConfig(schedulePullSecret)
+	e.create(scheduleAllowed, nil)
+	e.mustReconcile()
+	if reads.Load() < 2 {
+		t.Fatalf("the Schedule was read %d times: the provider did not look again before writing", reads.Load())
+	}
+	obj := e.get()
+	if n := e.mcp.createdCount("namespaces") + e.workload.createdCount("namespaces") + e.workload.createdCount("secrets"); n != 0 {
+		t.Errorf("%d objects were created for an ignored Schedule", n)
+	}
+	if obj.Status.Phase != "" || len(obj.Status.Conditions) != 0 {
+		t.Errorf("the status of an ignored Schedule was written: %+v", obj.Status)
+	}
+	if obj.Annotations[apiconst.OperationAnnotation] != apiconst.OperationAnnotationValueIgnore {
+		t.Errorf("the ignore annotation was removed: %v", obj.Annotations)
+	}
+}
+
+// TestScheduleKeepsUsersNamespace: deleting the Schedule keeps the workload's
+// namespace when a user put something into it: the namespace is released,
+// the status and an Event say so, and the provider's own objects go.
+func TestScheduleKeepsUsersNamespace(t *testing.T) {
+	e := newScheduleEnv(t, nil)
+	e.pullSecret(schedulePullSecret)
+	e.providerConfig(schedulePullSecret)
+	e.create(scheduleAllowed, nil)
+	e.mustReconcile()
+	ns := scheduleWorkloadNamespace(e.get())
+	users := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "users-data", Namespace: ns}}
+	if err := e.tc.Create(run(t), users); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.c.Delete(run(t), e.get()); err != nil {
+		t.Fatal(err)
+	}
+	var c metav1.Condition
+	eventually(t, "the namespace to be released", func() (bool, error) {
+		_, err := e.reconcile()
+		c = scheduleReady(t, e.get())
+		return c.Reason == controller.ReasonReleased, err
+	})
+	if e.get().Status.Phase != serviceprovider.StatusPhaseTerminating || !strings.Contains(c.Message, "ConfigMap users-data") {
+		t.Errorf("the status does not say what keeps the namespace: %q", c.Message)
+	}
+	e.remove()
+	kept := &corev1.Namespace{}
+	if err := e.tc.Get(run(t), types.NamespacedName{Name: ns}, kept); err != nil || kept.DeletionTimestamp != nil {
+		t.Fatalf("the namespace holding a user's object was deleted: %v", err)
+	}
+	if kept.Annotations[managed.ReleasedAnnotation] != e.owner().String() || kept.Labels[managed.OwnerLabel] != "" {
+		t.Errorf("the kept namespace does not say it was released: %v %v", kept.Labels, kept.Annotations)
+	}
+	if err := e.tc.Get(run(t), client.ObjectKeyFromObject(users), users); err != nil {
+		t.Errorf("the user's object is gone: %v", err)
+	}
+	if n := e.managedCount(ns); n != 0 {
+		t.Errorf("%d of the provider's objects left in the kept namespace", n)
+	}
+	event := eventOf(t, e.c, e.tenantNS, "mcp", corev1.EventTypeNormal, controller.ReasonReleased)
+	if !strings.Contains(event.Note, ns) {
+		t.Errorf("the Event does not name the namespace: %q", event.Note)
+	}
+}
+
+// TestScheduleBesideVelero: a Schedule and a Velero for the same
+// managed control plane (one namespace and name) both become Ready and stay
+// so, and deleting the Schedule leaves every object of the Velero
+// untouched, on every cluster.
+func TestScheduleBesideVelero(t *testing.T) {
+	e := newScheduleEnv(t, nil)
+	partner := newVeleroEnvFor(e.testProvider, nil)
+	e.pullSecret(schedulePullSecret)
+	e.providerConfig(schedulePullSecret)
+	partner.providerConfig(schedulePullSecret)
+	e.create(scheduleAllowed, nil)
+	partner.create(veleroAllowed, nil)
+	e.mustReconcile()
+	partner.mustReconcile()
+	e.makeReady(e.get())
+	partner.makeReady(partner.get())
+	for range 3 {
+		e.mustReconcile()
+		partner.mustReconcile()
+	}
+	expectScheduleReason(t, e.get(), serviceprovider.StatusPhaseReady, "ReconcileSuccess")
+	expectVeleroReason(t, partner.get(), serviceprovider.StatusPhaseReady, "ReconcileSuccess")
+	before := partner.ownedObjects()
+	if len(before) == 0 {
+		t.Fatal("the Velero owns nothing")
+	}
+
+	e.remove()
+	partner.mustReconcile()
+	expectVeleroReason(t, partner.get(), serviceprovider.StatusPhaseReady, "ReconcileSuccess")
+	if after := partner.ownedObjects(); !maps.Equal(before, after) {
+		t.Errorf("deleting the Schedule changed the Velero's objects:\nbefore %v\nafter  %v", before, after)
+	}
+	for object, state := range e.ownedObjects() {
+		if !strings.HasSuffix(state, deleting) {
+			t.Errorf("the Schedule left %s behind", object)
 		}
 	}
 }
