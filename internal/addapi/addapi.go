@@ -4,12 +4,14 @@
 package addapi
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"sort"
 	"strings"
 
+	"github.com/open-control-plane/spgen/internal/merge"
 	"github.com/open-control-plane/spgen/internal/progress"
 	"github.com/open-control-plane/spgen/internal/project"
 	"github.com/open-control-plane/spgen/internal/regenerate"
@@ -44,6 +46,10 @@ func Run(ctx context.Context, w *workspace.Workspace, k spec.Kind, o Options) ([
 	}
 	done := o.Progress.Step("rendering " + k.Kind + " " + k.Version)
 	tree, err := project.RenderWith(&p, project.Current, w.Lock.SpgenVersion)
+	var before *scaffold.Tree
+	if err == nil {
+		before, err = project.RenderWith(w.Project, project.Current, w.Lock.SpgenVersion)
+	}
 	done(err)
 	if err != nil {
 		return nil, err
@@ -62,7 +68,19 @@ func Run(ctx context.Context, w *workspace.Workspace, k spec.Kind, o Options) ([
 			continue
 		}
 		if _, known := w.Lock.Entry(path); known {
-			continue // written before; the user's now
+			// The user's now: only what the new kind changes in it (its
+			// entry in the ProviderConfig samples) is merged in.
+			merged, ok, err := mergeKnown(w, before, path, f.Content)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				scaffolded[path] = merged
+				lock.Set(path, f.Owner, f.Content)
+			} else if merged != nil {
+				o.Progress.Printf("%s: your changes conflict with the %s entry spgen would add; add it yourself", path, k.Kind)
+			}
+			continue
 		}
 		if old, err := w.Read(path); err != nil {
 			return nil, err
@@ -127,4 +145,22 @@ func Run(ctx context.Context, w *workspace.Workspace, k spec.Kind, o Options) ([
 		return nil, fmt.Errorf("interrupted before writing: %w", err)
 	}
 	return changes, w.Apply(changes, regenerate.Lock(lock, arts, stale))
+}
+
+// mergeKnown merges what adding the kind changes in the scaffolded file at
+// path (rendered as after) into the file as it is. It returns the merged
+// text and true when the render changed and the merge is clean, the merge
+// with conflicts and false when they conflict, and nil when the render did
+// not change or the file is gone.
+func mergeKnown(w *workspace.Workspace, before *scaffold.Tree, path string, after []byte) ([]byte, bool, error) {
+	base, ok := before.Get(path)
+	if !ok || bytes.Equal(base.Content, after) {
+		return nil, false, nil
+	}
+	ours, err := w.Read(path)
+	if err != nil || ours == nil {
+		return nil, false, err
+	}
+	m := merge.Three(string(base.Content), string(ours), string(after), merge.Labels{Ours: "yours", Base: "before", Theirs: "with the new kind"})
+	return []byte(m.Text), m.Conflicts == 0, nil
 }

@@ -47,6 +47,10 @@ type Data struct {
 	Sample        bool
 	SecretWatcher bool
 
+	// Components name the workload of every reconciled kind, as the
+	// ProviderConfig's allow-list does.
+	Components []string
+
 	// The partner is the provider's first kind, for tests of another kind
 	// beside it on one managed control plane; empty for the first kind.
 	// PartnerServedVersion is its newest version when that is not the
@@ -82,7 +86,12 @@ func NewData(p *spec.Project, k spec.Kind, g Generation) Data {
 	}
 	domainKind := "Example" + k.Kind
 	partner := partnerOf(p, k)
+	var components []string
+	for _, r := range p.Reconciled() {
+		components = append(components, r.Lower())
+	}
 	return Data{
+		Components:           components,
 		PartnerKind:          partner.Kind,
 		PartnerKindLower:     partner.Lower(),
 		PartnerVersion:       partner.Version,
@@ -229,6 +238,7 @@ var projectFiles = []file{
 	scaffolded("samples/providerconfig.yaml.tmpl", "config/samples/providerconfig.yaml", always),
 	scaffolded("controller/suite_test.go.tmpl", "internal/controller/suite_test.go", always),
 	scaffolded("controller/harness_test.go.tmpl", "internal/controller/harness_test.go", always),
+	scaffolded("controller/samples_test.go.tmpl", "internal/controller/samples_test.go", always).from(6),
 	scaffolded("e2e/main_test.go.tmpl", "test/e2e/main_test.go", always),
 	scaffolded("e2e/platform_providerconfig.yaml.tmpl", "test/e2e/platform/providerconfig.yaml", always),
 }

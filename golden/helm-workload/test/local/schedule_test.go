@@ -19,6 +19,8 @@ package local_test
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -115,7 +117,8 @@ func TestSchedule(t *testing.T) {
 }
 
 // allowSchedule lets the ProviderConfig offer scheduleAllowed with a pull
-// secret, creating both on the platform cluster if needed.
+// secret, creating both on the platform cluster if needed; calling it again
+// changes nothing.
 func allowSchedule(t *testing.T) {
 	t.Helper()
 	ctx := t.Context()
@@ -130,8 +133,12 @@ func allowSchedule(t *testing.T) {
 	}
 	pc := &v1alpha1.ProviderConfig{ObjectMeta: metav1.ObjectMeta{Name: providerName}}
 	if _, err := controllerutil.CreateOrUpdate(ctx, platform, pc, func() error {
-		pc.Spec.AvailableCharts = append(pc.Spec.AvailableCharts, v1alpha1.ChartVersions{Name: controller.ScheduleComponent, Versions: []string{scheduleAllowed}, Chart: scheduleChart})
-		pc.Spec.ImagePullSecrets = append(pc.Spec.ImagePullSecrets, corev1.LocalObjectReference{Name: schedulePullSecret})
+		pc.Spec.AvailableCharts = append(slices.DeleteFunc(pc.Spec.AvailableCharts, func(c v1alpha1.ChartVersions) bool { return c.Name == controller.ScheduleComponent }),
+			v1alpha1.ChartVersions{Name: controller.ScheduleComponent, Versions: []string{scheduleAllowed}, Chart: scheduleChart})
+		pull := corev1.LocalObjectReference{Name: schedulePullSecret}
+		if !slices.Contains(pc.Spec.ImagePullSecrets, pull) {
+			pc.Spec.ImagePullSecrets = append(pc.Spec.ImagePullSecrets, pull)
+		}
 		return nil
 	}); err != nil {
 		t.Fatal(err)
@@ -221,4 +228,61 @@ func scheduleRelease(t *testing.T, obj *v1alpha1.Schedule, ns string) {
 	if want := env.Config(scheduleTarget).Host; strings.TrimSuffix(cfg.Host, "/") != strings.TrimSuffix(want, "/") {
 		t.Errorf("Flux would install into %s, want the %s cluster at %s", cfg.Host, scheduleTarget, want)
 	}
+}
+
+// TestScheduleBesideVelero runs a Schedule and a Velero for one
+// managed control plane through the provider's binary: both become Ready
+// and stay so when reconciled again, and deleting the Schedule leaves the
+// Velero's objects and its access to the managed control plane alone.
+func TestScheduleBesideVelero(t *testing.T) {
+	p := provider(t)
+	ctx := t.Context()
+	onboarding := env.Client(local.Onboarding)
+	const name, namespace = "shared", "default"
+	if err := env.AddMCP(ctx, name, namespace); err != nil {
+		t.Fatal(err)
+	}
+	allowSchedule(t)
+	allowVelero(t)
+	partner := &v1alpha1.Velero{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace}}
+	partner.Spec.Version = veleroAllowed
+	if err := onboarding.Create(ctx, partner); err != nil {
+		t.Fatal(err)
+	}
+	obj := &v1alpha1.Schedule{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace}}
+	obj.Spec.Version = scheduleAllowed
+	if err := onboarding.Create(ctx, obj); err != nil {
+		t.Fatal(err)
+	}
+	waitVelero(t, p, partner, "Ready", "")
+	waitSchedule(t, p, obj, "Ready", "")
+	for range 2 {
+		reconcileAgain(t, p, partner)
+		reconcileAgain(t, p, obj)
+		waitVelero(t, p, partner, "Ready", "")
+		waitSchedule(t, p, obj, "Ready", "")
+	}
+	partnerTarget := env.Client(veleroTarget)
+	before := contents(t, partnerTarget, veleroNamespace(t, partner))
+
+	if err := onboarding.Delete(ctx, obj); err != nil {
+		t.Fatal(err)
+	}
+	err := env.WaitFor(ctx, p, "the Schedule to be deleted", time.Minute, func(ctx context.Context) (bool, string, error) {
+		err := onboarding.Get(ctx, client.ObjectKeyFromObject(obj), obj)
+		return apierrors.IsNotFound(err), "phase " + obj.Status.Phase, client.IgnoreNotFound(err)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reconcileAgain(t, p, partner)
+	waitVelero(t, p, partner, "Ready", "")
+	if after := contents(t, partnerTarget, veleroNamespace(t, partner)); !maps.Equal(before, after) {
+		t.Errorf("deleting the Schedule changed the Velero's objects:\nbefore %v\nafter  %v", before, after)
+	}
+
+	if err := onboarding.Delete(ctx, partner); err != nil {
+		t.Fatal(err)
+	}
+	noAccessLeft(t, p, name, namespace)
 }

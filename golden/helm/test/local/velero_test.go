@@ -19,6 +19,7 @@ package local_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -115,7 +116,8 @@ func TestVelero(t *testing.T) {
 }
 
 // allowVelero lets the ProviderConfig offer veleroAllowed with a pull
-// secret, creating both on the platform cluster if needed.
+// secret, creating both on the platform cluster if needed; calling it again
+// changes nothing.
 func allowVelero(t *testing.T) {
 	t.Helper()
 	ctx := t.Context()
@@ -130,8 +132,12 @@ func allowVelero(t *testing.T) {
 	}
 	pc := &v1alpha1.ProviderConfig{ObjectMeta: metav1.ObjectMeta{Name: providerName}}
 	if _, err := controllerutil.CreateOrUpdate(ctx, platform, pc, func() error {
-		pc.Spec.AvailableCharts = append(pc.Spec.AvailableCharts, v1alpha1.ChartVersions{Name: controller.VeleroComponent, Versions: []string{veleroAllowed}, Chart: veleroChart})
-		pc.Spec.ImagePullSecrets = append(pc.Spec.ImagePullSecrets, corev1.LocalObjectReference{Name: veleroPullSecret})
+		pc.Spec.AvailableCharts = append(slices.DeleteFunc(pc.Spec.AvailableCharts, func(c v1alpha1.ChartVersions) bool { return c.Name == controller.VeleroComponent }),
+			v1alpha1.ChartVersions{Name: controller.VeleroComponent, Versions: []string{veleroAllowed}, Chart: veleroChart})
+		pull := corev1.LocalObjectReference{Name: veleroPullSecret}
+		if !slices.Contains(pc.Spec.ImagePullSecrets, pull) {
+			pc.Spec.ImagePullSecrets = append(pc.Spec.ImagePullSecrets, pull)
+		}
 		return nil
 	}); err != nil {
 		t.Fatal(err)

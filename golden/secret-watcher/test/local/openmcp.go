@@ -29,6 +29,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -310,27 +311,37 @@ func (e *Environment) Config(cluster string) *rest.Config {
 // AddMCP creates what openMCP creates for a managed control plane name in
 // namespace of the onboarding cluster, as far as a service provider sees:
 // its namespace on the platform cluster and its granted ClusterRequest,
-// pointing to a Cluster served by the MCP API server.
+// pointing to a Cluster served by the MCP API server. Adding it again
+// changes nothing.
 func (e *Environment) AddMCP(ctx context.Context, name, namespace string) error {
 	ns, err := utils.StableMCPNamespace(name, namespace)
 	if err != nil {
 		return err
 	}
 	c := e.admin[Platform]
-	if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
+	if err := createOrKeep(ctx, c, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
 		return err
 	}
 	cluster := &clustersv1alpha1.Cluster{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}}
 	cluster.Spec = clustersv1alpha1.ClusterSpec{Profile: localProfile, Purposes: []string{MCP}, Tenancy: clustersv1alpha1.TENANCY_EXCLUSIVE}
-	if err := c.Create(ctx, cluster); err != nil {
+	if err := createOrKeep(ctx, c, cluster); err != nil {
 		return err
 	}
 	cr := &clustersv1alpha1.ClusterRequest{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}}
 	cr.Spec.Purpose = MCP
-	if err := c.Create(ctx, cr); err != nil {
+	if err := createOrKeep(ctx, c, cr); err != nil {
 		return err
 	}
 	return e.grantClusterRequest(ctx, cr, cluster)
+}
+
+// createOrKeep creates obj, or reads it when it exists.
+func createOrKeep(ctx context.Context, c client.Client, obj client.Object) error {
+	err := c.Create(ctx, obj)
+	if apierrors.IsAlreadyExists(err) {
+		return c.Get(ctx, client.ObjectKeyFromObject(obj), obj)
+	}
+	return err
 }
 
 // Pending describes the ClusterRequests and AccessRequests the stand-in

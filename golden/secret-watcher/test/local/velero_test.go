@@ -26,6 +26,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"slices"
 	"testing"
 	"time"
 
@@ -116,7 +117,8 @@ func TestVelero(t *testing.T) {
 }
 
 // allowVelero lets the ProviderConfig offer veleroAllowed with a pull
-// secret, creating both on the platform cluster if needed.
+// secret, creating both on the platform cluster if needed; calling it again
+// changes nothing.
 func allowVelero(t *testing.T) {
 	t.Helper()
 	ctx := t.Context()
@@ -131,8 +133,12 @@ func allowVelero(t *testing.T) {
 	}
 	pc := &v1alpha1.ProviderConfig{ObjectMeta: metav1.ObjectMeta{Name: providerName}}
 	if _, err := controllerutil.CreateOrUpdate(ctx, platform, pc, func() error {
-		pc.Spec.AvailableImages = append(pc.Spec.AvailableImages, v1alpha1.ImageVersions{Name: controller.VeleroComponent, Versions: []string{veleroAllowed}, Image: veleroImage})
-		pc.Spec.ImagePullSecrets = append(pc.Spec.ImagePullSecrets, corev1.LocalObjectReference{Name: veleroPullSecret})
+		pc.Spec.AvailableImages = append(slices.DeleteFunc(pc.Spec.AvailableImages, func(i v1alpha1.ImageVersions) bool { return i.Name == controller.VeleroComponent }),
+			v1alpha1.ImageVersions{Name: controller.VeleroComponent, Versions: []string{veleroAllowed}, Image: veleroImage})
+		pull := corev1.LocalObjectReference{Name: veleroPullSecret}
+		if !slices.Contains(pc.Spec.ImagePullSecrets, pull) {
+			pc.Spec.ImagePullSecrets = append(pc.Spec.ImagePullSecrets, pull)
+		}
 		return nil
 	}); err != nil {
 		t.Fatal(err)

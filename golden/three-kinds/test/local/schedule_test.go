@@ -25,12 +25,15 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"maps"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"slices"
 	"testing"
 	"time"
 
 	"example.com/acme/sp-velero/api/v1alpha1"
+	"example.com/acme/sp-velero/api/v1beta1"
 	"example.com/acme/sp-velero/internal/controller"
 	"example.com/acme/sp-velero/test/local"
 )
@@ -133,7 +136,8 @@ func TestSchedule(t *testing.T) {
 }
 
 // allowSchedule lets the ProviderConfig offer scheduleAllowed with a pull
-// secret, creating both on the platform cluster if needed.
+// secret, creating both on the platform cluster if needed; calling it again
+// changes nothing.
 func allowSchedule(t *testing.T) {
 	t.Helper()
 	ctx := t.Context()
@@ -148,8 +152,12 @@ func allowSchedule(t *testing.T) {
 	}
 	pc := &v1alpha1.ProviderConfig{ObjectMeta: metav1.ObjectMeta{Name: providerName}}
 	if _, err := controllerutil.CreateOrUpdate(ctx, platform, pc, func() error {
-		pc.Spec.AvailableImages = append(pc.Spec.AvailableImages, v1alpha1.ImageVersions{Name: controller.ScheduleComponent, Versions: []string{scheduleAllowed}, Image: scheduleImage})
-		pc.Spec.ImagePullSecrets = append(pc.Spec.ImagePullSecrets, corev1.LocalObjectReference{Name: schedulePullSecret})
+		pc.Spec.AvailableImages = append(slices.DeleteFunc(pc.Spec.AvailableImages, func(i v1alpha1.ImageVersions) bool { return i.Name == controller.ScheduleComponent }),
+			v1alpha1.ImageVersions{Name: controller.ScheduleComponent, Versions: []string{scheduleAllowed}, Image: scheduleImage})
+		pull := corev1.LocalObjectReference{Name: schedulePullSecret}
+		if !slices.Contains(pc.Spec.ImagePullSecrets, pull) {
+			pc.Spec.ImagePullSecrets = append(pc.Spec.ImagePullSecrets, pull)
+		}
 		return nil
 	}); err != nil {
 		t.Fatal(err)
@@ -197,4 +205,63 @@ func scheduleNamespace(t *testing.T, obj *v1alpha1.Schedule) string {
 	}
 	t.Fatalf("status lists no namespace in the %s cluster: %+v", scheduleTarget, obj.Status.Resources)
 	return ""
+}
+
+// TestScheduleBesideVelero runs a Schedule and a Velero for one
+// managed control plane through the provider's binary: both become Ready
+// and stay so when reconciled again, and deleting the Schedule leaves the
+// Velero's objects and its access to the managed control plane alone.
+func TestScheduleBesideVelero(t *testing.T) {
+	p := provider(t)
+	ctx := t.Context()
+	onboarding := env.Client(local.Onboarding)
+	const name, namespace = "shared", "default"
+	if err := env.AddMCP(ctx, name, namespace); err != nil {
+		t.Fatal(err)
+	}
+	allowSchedule(t)
+	allowVelero(t)
+	// the Velero is written in its newest version
+	served := &v1beta1.Velero{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace}}
+	served.Spec.Version = veleroAllowed
+	if err := onboarding.Create(ctx, served); err != nil {
+		t.Fatal(err)
+	}
+	partner := &v1alpha1.Velero{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace}}
+	obj := &v1alpha1.Schedule{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace}}
+	obj.Spec.Version = scheduleAllowed
+	if err := onboarding.Create(ctx, obj); err != nil {
+		t.Fatal(err)
+	}
+	waitVelero(t, p, partner, "Ready", "")
+	waitSchedule(t, p, obj, "Ready", "")
+	for range 2 {
+		reconcileAgain(t, p, partner)
+		reconcileAgain(t, p, obj)
+		waitVelero(t, p, partner, "Ready", "")
+		waitSchedule(t, p, obj, "Ready", "")
+	}
+	partnerTarget := env.Client(veleroTarget)
+	before := contents(t, partnerTarget, veleroNamespace(t, partner))
+
+	if err := onboarding.Delete(ctx, obj); err != nil {
+		t.Fatal(err)
+	}
+	err := env.WaitFor(ctx, p, "the Schedule to be deleted", time.Minute, func(ctx context.Context) (bool, string, error) {
+		err := onboarding.Get(ctx, client.ObjectKeyFromObject(obj), obj)
+		return apierrors.IsNotFound(err), "phase " + obj.Status.Phase, client.IgnoreNotFound(err)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reconcileAgain(t, p, partner)
+	waitVelero(t, p, partner, "Ready", "")
+	if after := contents(t, partnerTarget, veleroNamespace(t, partner)); !maps.Equal(before, after) {
+		t.Errorf("deleting the Schedule changed the Velero's objects:\nbefore %v\nafter  %v", before, after)
+	}
+
+	if err := onboarding.Delete(ctx, partner); err != nil {
+		t.Fatal(err)
+	}
+	noAccessLeft(t, p, name, namespace)
 }
