@@ -256,11 +256,11 @@ func Wiring(p *spec.Project, perms Permissions, legacyTarget bool) ([]byte, erro
 	return b.Bytes(), nil
 }
 
-// sharedAccess declares the access every kind but one hands its reconciler
-// when a provider has several: openMCP names access requests after the
-// provider and the request, so the kinds share them for one managed
-// control plane, and deleting one kind's object must not take the access
-// the others still use.
+// sharedAccess declares the access each kind hands its reconciler when a
+// provider has several: openMCP names access requests after the provider
+// and the request, so the kinds share them for one managed control plane,
+// and deleting one kind's object must not take the access the others still
+// use.
 func sharedAccess(f *jen.File) {
 	f.Comment("sharedAccess is a kind's view of the access all kinds share: the provider's")
 	f.Comment("access requests for a managed control plane are named after the provider and")

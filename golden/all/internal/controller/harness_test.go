@@ -308,7 +308,7 @@ func createNamespace(t *testing.T, c client.Client, prefix string) string {
 // eventually polls cond until it holds or the time is up.
 func eventually(t *testing.T, what string, cond func() (bool, error)) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(apiserver.Timeout(time.Minute))
 	for {
 		ok, err := cond()
 		if ok {

@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"example.com/acme/sp-velero/internal/wiring"
+	"example.com/acme/sp-velero/test/apiserver"
 	"example.com/acme/sp-velero/test/local"
 )
 
@@ -43,7 +44,7 @@ var env *local.Environment
 func TestMain(m *testing.M) { os.Exit(runTests(m)) }
 
 func runTests(m *testing.M) int {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), apiserver.Timeout(5*time.Minute))
 	defer cancel()
 	var err error
 	env, err = local.Start(ctx, local.Options{ProviderName: providerName, Workload: wiring.WorkloadCluster})
@@ -54,7 +55,7 @@ func runTests(m *testing.M) int {
 	defer env.Stop()
 	code := m.Run()
 	if running.process != nil {
-		if err := running.process.Stop(30 * time.Second); err != nil {
+		if err := running.process.Stop(apiserver.Timeout(30 * time.Second)); err != nil {
 			fmt.Fprintln(os.Stderr, "stopping the provider with SIGTERM:", err)
 			return 1
 		}
@@ -75,7 +76,7 @@ var running struct {
 func provider(t *testing.T) *local.Process {
 	t.Helper()
 	running.once.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		ctx, cancel := context.WithTimeout(context.Background(), apiserver.Timeout(5*time.Minute))
 		defer cancel()
 		bin, err := env.Build(ctx, "./cmd/sp-velero")
 		if err != nil {
@@ -87,7 +88,7 @@ func provider(t *testing.T) *local.Process {
 			running.err = err
 			return
 		}
-		if running.err = initJob.Wait(time.Minute); running.err != nil {
+		if running.err = initJob.Wait(apiserver.Timeout(3 * time.Minute)); running.err != nil {
 			return
 		}
 		running.init = initJob.Log()

@@ -68,7 +68,7 @@ func TestInitAndRun(t *testing.T) {
 	}
 	lease := &coordinationv1.Lease{}
 	key := client.ObjectKey{Namespace: env.ProviderNamespace(), Name: providerName + "." + wiring.APIGroup}
-	err := env.WaitFor(ctx, p, "the provider's lease", 30*time.Second, func(ctx context.Context) (bool, string, error) {
+	err := env.WaitFor(ctx, p, "the provider's lease", 3*time.Minute, func(ctx context.Context) (bool, string, error) {
 		err := env.Client(local.Platform).Get(ctx, key, lease)
 		if apierrors.IsNotFound(err) {
 			return false, "no lease " + key.String(), nil
@@ -85,7 +85,7 @@ func TestInitAndRun(t *testing.T) {
 func noAccessLeft(t *testing.T, p *local.Process, name, namespace string) {
 	t.Helper()
 	labels := client.MatchingLabels{apiconst.OnboardingNameLabel: name, apiconst.OnboardingNamespaceLabel: namespace}
-	err := env.WaitFor(t.Context(), p, "the provider's requests to be gone", 30*time.Second, func(ctx context.Context) (bool, string, error) {
+	err := env.WaitFor(t.Context(), p, "the provider's requests to be gone", 3*time.Minute, func(ctx context.Context) (bool, string, error) {
 		var ars clustersv1alpha1.AccessRequestList
 		var crs clustersv1alpha1.ClusterRequestList
 		if err := env.Client(local.Platform).List(ctx, &ars, labels); err != nil {
@@ -124,7 +124,7 @@ func reconcileAgain(t *testing.T, p *local.Process, obj client.Object) {
 	if err := c.Patch(t.Context(), obj, client.MergeFrom(base)); err != nil {
 		t.Fatal(err)
 	}
-	err := env.WaitFor(t.Context(), p, "the reconcile of "+obj.GetName(), time.Minute, func(ctx context.Context) (bool, string, error) {
+	err := env.WaitFor(t.Context(), p, "the reconcile of "+obj.GetName(), 3*time.Minute, func(ctx context.Context) (bool, string, error) {
 		err := c.Get(ctx, client.ObjectKeyFromObject(obj), obj)
 		_, pending := obj.GetAnnotations()[apiconst.OperationAnnotation]
 		return err == nil && !pending, "the reconcile annotation is still there", err

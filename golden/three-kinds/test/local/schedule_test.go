@@ -118,7 +118,7 @@ func TestSchedule(t *testing.T) {
 	if err := mcp.Delete(ctx, domain); err != nil {
 		t.Fatal(err)
 	}
-	err := env.WaitFor(ctx, p, "the Schedule to be deleted", time.Minute, func(ctx context.Context) (bool, string, error) {
+	err := env.WaitFor(ctx, p, "the Schedule to be deleted", 3*time.Minute, func(ctx context.Context) (bool, string, error) {
 		err := onboarding.Get(ctx, client.ObjectKeyFromObject(obj), obj)
 		if apierrors.IsNotFound(err) {
 			return true, "", nil
@@ -182,7 +182,7 @@ func patchSchedule(t *testing.T, obj *v1alpha1.Schedule, mutate func()) {
 func waitSchedule(t *testing.T, p *local.Process, obj *v1alpha1.Schedule, phase, reason string) {
 	t.Helper()
 	what := fmt.Sprintf("Schedule %s/%s to be %s", obj.Namespace, obj.Name, phase)
-	err := env.WaitFor(t.Context(), p, what, time.Minute, func(ctx context.Context) (bool, string, error) {
+	err := env.WaitFor(t.Context(), p, what, 3*time.Minute, func(ctx context.Context) (bool, string, error) {
 		if err := env.Client(local.Onboarding).Get(ctx, client.ObjectKeyFromObject(obj), obj); err != nil {
 			return false, "", err
 		}
@@ -247,7 +247,7 @@ func TestScheduleBesideVelero(t *testing.T) {
 	if err := onboarding.Delete(ctx, obj); err != nil {
 		t.Fatal(err)
 	}
-	err := env.WaitFor(ctx, p, "the Schedule to be deleted", time.Minute, func(ctx context.Context) (bool, string, error) {
+	err := env.WaitFor(ctx, p, "the Schedule to be deleted", 3*time.Minute, func(ctx context.Context) (bool, string, error) {
 		err := onboarding.Get(ctx, client.ObjectKeyFromObject(obj), obj)
 		return apierrors.IsNotFound(err), "phase " + obj.Status.Phase, client.IgnoreNotFound(err)
 	})

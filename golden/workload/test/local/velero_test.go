@@ -99,7 +99,7 @@ func TestVelero(t *testing.T) {
 	if err := onboarding.Delete(ctx, obj); err != nil {
 		t.Fatal(err)
 	}
-	err := env.WaitFor(ctx, p, "the Velero to be deleted", time.Minute, func(ctx context.Context) (bool, string, error) {
+	err := env.WaitFor(ctx, p, "the Velero to be deleted", 3*time.Minute, func(ctx context.Context) (bool, string, error) {
 		err := onboarding.Get(ctx, client.ObjectKeyFromObject(obj), obj)
 		if apierrors.IsNotFound(err) {
 			return true, "", nil
@@ -163,7 +163,7 @@ func patchVelero(t *testing.T, obj *v1alpha1.Velero, mutate func()) {
 func waitVelero(t *testing.T, p *local.Process, obj *v1alpha1.Velero, phase, reason string) {
 	t.Helper()
 	what := fmt.Sprintf("Velero %s/%s to be %s", obj.Namespace, obj.Name, phase)
-	err := env.WaitFor(t.Context(), p, what, time.Minute, func(ctx context.Context) (bool, string, error) {
+	err := env.WaitFor(t.Context(), p, what, 3*time.Minute, func(ctx context.Context) (bool, string, error) {
 		if err := env.Client(local.Onboarding).Get(ctx, client.ObjectKeyFromObject(obj), obj); err != nil {
 			return false, "", err
 		}
