@@ -1,6 +1,7 @@
 package create_test
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"os/exec"
@@ -191,5 +192,40 @@ func TestGoldenEnvtest(t *testing.T) {
 			}
 			t.Logf("%s", out)
 		})
+	}
+}
+
+// TestGoldenSamplesStrict: the generated TestSamples fails when a shipped
+// fixture has a field the API does not have, naming the file and the field.
+func TestGoldenSamplesStrict(t *testing.T) {
+	assets, err := envtestbin.Assets(context.Background(), os.Stderr)
+	if err != nil {
+		t.Fatalf("provisioning envtest binaries: %v", err)
+	}
+	files, err := testutil.ReadTree(filepath.Join(goldenRoot, "helm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	const fixture = "test/e2e/platform/providerconfig.yaml"
+	files[fixture] = bytes.Replace(files[fixture], []byte("availableCharts:"), []byte("availableChartz:"), 1)
+	for p, content := range files {
+		full := filepath.Join(dir, filepath.FromSlash(p))
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, content, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := exec.Command("go", "test", "-count=1", "-run", "^TestSamples$", "./internal/controller/")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "KUBEBUILDER_ASSETS="+assets)
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatalf("TestSamples passed with an unknown field in %s:\n%s", fixture, out)
+	}
+	if !strings.Contains(string(out), fixture) || !strings.Contains(string(out), `unknown field "spec.availableChartz"`) {
+		t.Errorf("TestSamples does not name the file and the field:\n%s", out)
 	}
 }

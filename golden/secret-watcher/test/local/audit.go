@@ -73,10 +73,18 @@ type auditEvent struct {
 	ResponseStatus *struct {
 		Code int `json:"code"`
 	} `json:"responseStatus"`
+	Annotations map[string]string `json:"annotations"`
+}
+
+// refusedByRBAC tells a request RBAC refused from one it allowed that was
+// refused later, for instance for creating an object in a namespace that
+// is being deleted: that is no missing permission.
+func (ev auditEvent) refusedByRBAC() bool {
+	return ev.ResponseStatus != nil && ev.ResponseStatus.Code == 403 && ev.Annotations["authorization.k8s.io/decision"] != "allow"
 }
 
 // Denials lists, without repeats, every request made with access the
-// stand-in granted that an API server refused as forbidden.
+// stand-in granted that an API server's RBAC refused.
 func (e *Environment) Denials() ([]Denial, error) {
 	seen := map[Denial]bool{}
 	var out []Denial
@@ -92,7 +100,7 @@ func (e *Environment) Denials() ([]Denial, error) {
 		sc.Buffer(make([]byte, 0, 64*1024), 4*1024*1024)
 		for sc.Scan() {
 			var ev auditEvent
-			if json.Unmarshal(sc.Bytes(), &ev) != nil || ev.Stage != "ResponseComplete" || ev.ResponseStatus == nil || ev.ResponseStatus.Code != 403 || ev.ObjectRef == nil {
+			if json.Unmarshal(sc.Bytes(), &ev) != nil || ev.Stage != "ResponseComplete" || !ev.refusedByRBAC() || ev.ObjectRef == nil {
 				continue
 			}
 			d := Denial{Cluster: s.name, User: ev.User.Username, Verb: ev.Verb, Group: ev.ObjectRef.APIGroup,
