@@ -141,6 +141,22 @@ func (s *Server) Config(t testing.TB) *rest.Config {
 	return rest.CopyConfig(s.cfg)
 }
 
+// Start starts servers side by side (each waits mostly for etcd and
+// kube-apiserver to come up), failing the test when one cannot start.
+func Start(t testing.TB, servers ...*Server) {
+	t.Helper()
+	var wg sync.WaitGroup
+	for _, s := range servers {
+		wg.Go(func() { s.once.Do(s.start) })
+	}
+	wg.Wait()
+	for _, s := range servers {
+		if s.err != nil {
+			t.Fatal(s.err)
+		}
+	}
+}
+
 func (s *Server) start() {
 	dir, err := Binaries()
 	if err != nil {

@@ -91,6 +91,7 @@ type testProvider struct {
 
 func newTestProvider(t *testing.T) *testProvider {
 	t.Helper()
+	apiserver.Start(t, apiServer, mcpServer, workloadServer)
 	p := &testProvider{t: t, c: newClient(t, apiServer, wiring.PlatformScheme()), providerName: unique("provider")}
 	p.providerNS = createNamespace(t, p.c, "provider")
 	p.tenantNS = createNamespace(t, p.c, "tenant")
