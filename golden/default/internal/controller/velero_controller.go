@@ -68,14 +68,14 @@ const (
 // VeleroReconciler installs the Velero domain service for every Velero
 // object: the workload runs in the managed control plane in its own namespace.
 type VeleroReconciler struct {
-	// ProviderName owns, with each Velero, what is managed for it.
-	ProviderName      string
 	PlatformCluster   *clusters.Cluster
 	OnboardingCluster *clusters.Cluster
 	// ProviderNamespace is the provider's namespace on the platform cluster,
 	// where the image pull secrets and the CA bundle of the ProviderConfig
 	// live.
 	ProviderNamespace string
+	// ProviderName owns, with each Velero, what is managed for it.
+	ProviderName string
 	// Recorder reports failures as Kubernetes Events on the Velero.
 	Recorder events.EventRecorder
 	// DomainKinds block deletion while objects of them exist on the managed
@@ -88,12 +88,19 @@ type VeleroReconciler struct {
 // your code needs and fill them here.
 func NewVeleroReconciler(d provider.Deps) *VeleroReconciler {
 	return &VeleroReconciler{
-		ProviderName:      d.ProviderName,
 		PlatformCluster:   d.PlatformCluster,
 		OnboardingCluster: d.OnboardingCluster,
 		ProviderNamespace: d.ProviderNamespace,
+		ProviderName:      d.ProviderName,
 		Recorder:          d.Recorder,
 	}
+}
+
+// veleroOwner records obj as the owner of what is managed for it:
+// objects of another kind or provider, even for the same managed control
+// plane, are never touched for obj.
+func (r *VeleroReconciler) veleroOwner(obj *v1alpha1.Velero) managed.Owner {
+	return managed.Owner{Provider: r.ProviderName, GroupKind: v1alpha1.GroupVersion.WithKind("Velero").GroupKind(), Namespace: obj.Namespace, Name: obj.Name}
 }
 
 // veleroWorkload is what the workload of a Velero is made from.
@@ -133,8 +140,10 @@ func (r *VeleroReconciler) veleroObjects(ctx context.Context, obj *v1alpha1.Vele
 // CreateOrUpdate brings the domain service of obj to the requested state.
 func (r *VeleroReconciler) CreateOrUpdate(ctx context.Context, obj *v1alpha1.Velero, pc *v1alpha1.ProviderConfig, cc clusteraccess.ClusterContext) (ctrl.Result, error) {
 	log := logf.FromContext(ctx)
-	if ignored(pc) {
-		log.Info("ProviderConfig carries the ignore operation annotation; changing nothing", "providerConfig", pc.Name)
+	// The runtime looked for the annotation on obj before it read obj again
+	// to add its finalizer: a user may have set it in between.
+	if ignored(obj) || ignored(pc) {
+		log.Info("the object or its ProviderConfig carries the ignore operation annotation; changing nothing", "providerConfig", pc.Name)
 		return ctrl.Result{RequeueAfter: pc.PollInterval()}, nil
 	}
 	defer r.finishOperation(ctx, obj, pc)
@@ -181,7 +190,7 @@ func (r *VeleroReconciler) CreateOrUpdate(ctx context.Context, obj *v1alpha1.Vel
 // Delete removes everything the provider created for obj once no user
 // resources of the domain service are left on the managed control plane.
 func (r *VeleroReconciler) Delete(ctx context.Context, obj *v1alpha1.Velero, pc *v1alpha1.ProviderConfig, cc clusteraccess.ClusterContext) (ctrl.Result, error) {
-	if ignored(pc) {
+	if ignored(obj) || ignored(pc) {
 		// A non-zero requeue keeps the finalizer: the runtime removes it
 		// as soon as Delete returns without one.
 		return ctrl.Result{RequeueAfter: pc.PollInterval()}, nil
@@ -279,13 +288,6 @@ func veleroNamespace(obj *v1alpha1.Velero) string {
 func veleroInstance(obj *v1alpha1.Velero) string {
 	sum := sha256.Sum256([]byte(obj.Namespace + "/" + obj.Name))
 	return hex.EncodeToString(sum[:])[:12]
-}
-
-// veleroOwner records obj as the owner of what is managed for it:
-// objects of another kind or provider, even for the same managed control
-// plane, are never touched for obj.
-func (r *VeleroReconciler) veleroOwner(obj *v1alpha1.Velero) managed.Owner {
-	return managed.Owner{Provider: r.ProviderName, GroupKind: v1alpha1.GroupVersion.WithKind("Velero").GroupKind(), Namespace: obj.Namespace, Name: obj.Name}
 }
 
 func mutateVeleroDeployment(d *appsv1.Deployment, w veleroWorkload, labels map[string]string) {

@@ -81,14 +81,14 @@ const (
 // object: the workload runs in the workload cluster in its own namespace,
 // installed from its Helm chart by Flux on the platform cluster.
 type ScheduleReconciler struct {
-	// ProviderName owns, with each Schedule, what is managed for it.
-	ProviderName      string
 	PlatformCluster   *clusters.Cluster
 	OnboardingCluster *clusters.Cluster
 	// ProviderNamespace is the provider's namespace on the platform cluster,
 	// where the image pull secrets and the CA bundle of the ProviderConfig
 	// live.
 	ProviderNamespace string
+	// ProviderName owns, with each Schedule, what is managed for it.
+	ProviderName string
 	// Recorder reports failures as Kubernetes Events on the Schedule.
 	Recorder events.EventRecorder
 	// DomainKinds block deletion while objects of them exist on the managed
@@ -104,13 +104,20 @@ type ScheduleReconciler struct {
 // your code needs and fill them here.
 func NewScheduleReconciler(d provider.Deps) *ScheduleReconciler {
 	return &ScheduleReconciler{
-		ProviderName:       d.ProviderName,
 		PlatformCluster:    d.PlatformCluster,
 		OnboardingCluster:  d.OnboardingCluster,
 		ProviderNamespace:  d.ProviderNamespace,
+		ProviderName:       d.ProviderName,
 		Recorder:           d.Recorder,
 		ServicePermissions: d.ServicePermissions,
 	}
+}
+
+// scheduleOwner records obj as the owner of what is managed for it:
+// objects of another kind or provider, even for the same managed control
+// plane, are never touched for obj.
+func (r *ScheduleReconciler) scheduleOwner(obj *v1alpha1.Schedule) managed.Owner {
+	return managed.Owner{Provider: r.ProviderName, GroupKind: v1alpha1.GroupVersion.WithKind("Schedule").GroupKind(), Namespace: obj.Namespace, Name: obj.Name}
 }
 
 // scheduleWorkload is what the workload of a Schedule is made from.
@@ -153,8 +160,10 @@ func (r *ScheduleReconciler) scheduleObjects(ctx context.Context, obj *v1alpha1.
 // CreateOrUpdate brings the domain service of obj to the requested state.
 func (r *ScheduleReconciler) CreateOrUpdate(ctx context.Context, obj *v1alpha1.Schedule, pc *v1alpha1.ProviderConfig, cc clusteraccess.ClusterContext) (ctrl.Result, error) {
 	log := logf.FromContext(ctx)
-	if ignored(pc) {
-		log.Info("ProviderConfig carries the ignore operation annotation; changing nothing", "providerConfig", pc.Name)
+	// The runtime looked for the annotation on obj before it read obj again
+	// to add its finalizer: a user may have set it in between.
+	if ignored(obj) || ignored(pc) {
+		log.Info("the object or its ProviderConfig carries the ignore operation annotation; changing nothing", "providerConfig", pc.Name)
 		return ctrl.Result{RequeueAfter: pc.PollInterval()}, nil
 	}
 	defer r.finishOperation(ctx, obj, pc)
@@ -206,7 +215,7 @@ func (r *ScheduleReconciler) CreateOrUpdate(ctx context.Context, obj *v1alpha1.S
 // Delete removes everything the provider created for obj once no user
 // resources of the domain service are left on the managed control plane.
 func (r *ScheduleReconciler) Delete(ctx context.Context, obj *v1alpha1.Schedule, pc *v1alpha1.ProviderConfig, cc clusteraccess.ClusterContext) (ctrl.Result, error) {
-	if ignored(pc) {
+	if ignored(obj) || ignored(pc) {
 		// A non-zero requeue keeps the finalizer: the runtime removes it
 		// as soon as Delete returns without one.
 		return ctrl.Result{RequeueAfter: pc.PollInterval()}, nil
@@ -304,13 +313,6 @@ func scheduleNamespace(obj *v1alpha1.Schedule) string {
 func scheduleInstance(obj *v1alpha1.Schedule) string {
 	sum := sha256.Sum256([]byte(obj.Namespace + "/" + obj.Name))
 	return hex.EncodeToString(sum[:])[:12]
-}
-
-// scheduleOwner records obj as the owner of what is managed for it:
-// objects of another kind or provider, even for the same managed control
-// plane, are never touched for obj.
-func (r *ScheduleReconciler) scheduleOwner(obj *v1alpha1.Schedule) managed.Owner {
-	return managed.Owner{Provider: r.ProviderName, GroupKind: v1alpha1.GroupVersion.WithKind("Schedule").GroupKind(), Namespace: obj.Namespace, Name: obj.Name}
 }
 
 // scheduleValues are the values the chart is installed with; match

@@ -681,45 +681,62 @@ func TestScheduleMCPCredentials(t *testing.T) {
 	}
 }
 
-// TestScheduleIgnoredDuringReconcile: the ignore annotation set after the
-// runtime read the Schedule, before the provider writes, stops the reconcile:
-// nothing is created on any cluster and the status stays as it was.
+// TestScheduleIgnoredDuringReconcile: the ignore annotation set while a
+// reconcile runs, after the runtime read the Schedule or after it added its
+// finalizer, stops the reconcile before the provider writes: nothing is
+// created on any cluster and the status stays as it was.
 func TestScheduleIgnoredDuringReconcile(t *testing.T) {
-	var reads atomic.Int32
-	var e *scheduleEnv
-	e = newScheduleEnv(t, func(c client.WithWatch) client.WithWatch {
-		return interceptor.NewClient(c, interceptor.Funcs{
-			Get: func(ctx context.Context, c client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
-				if err := c.Get(ctx, key, obj, opts...); err != nil {
-					return err
-				}
-				if _, ok := obj.(*v1alpha1.Schedule); ok && reads.Add(1) == 1 {
-					// A user's patch lands right after the runtime's read.
+	for _, when := range []string{"read", "finalizer added"} {
+		t.Run(when, func(t *testing.T) {
+			var patched atomic.Bool
+			var e *scheduleEnv
+			// userPatch sets the annotation as a user would, once, with a
+			// version that would otherwise be refused in the status.
+			userPatch := func(obj client.Object) {
+				if _, ok := obj.(*v1alpha1.Schedule); ok && patched.CompareAndSwap(false, true) {
 					live := e.get()
 					e.patch(live, func() {
 						live.Annotations = map[string]string{apiconst.OperationAnnotation: apiconst.OperationAnnotationValueIgnore}
+						live.Spec.Version = scheduleDisallowed
 					})
 				}
-				return nil
-			},
+			}
+			e = newScheduleEnv(t, func(c client.WithWatch) client.WithWatch {
+				return interceptor.NewClient(c, interceptor.Funcs{
+					Get: func(ctx context.Context, c client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+						err := c.Get(ctx, key, obj, opts...)
+						if err == nil && when == "read" {
+							userPatch(obj)
+						}
+						return err
+					},
+					Update: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.UpdateOption) error {
+						err := c.Update(ctx, obj, opts...)
+						if err == nil && when == "finalizer added" {
+							userPatch(obj)
+						}
+						return err
+					},
+				})
+			})
+			e.pullSecret(schedulePullSecret)
+			e.providerConfig(schedulePullSecret)
+			e.create(scheduleAllowed, nil)
+			e.mustReconcile()
+			if !patched.Load() {
+				t.Fatal("the user's patch never landed")
+			}
+			obj := e.get()
+			if n := e.mcp.createdCount("namespaces") + e.workload.createdCount("namespaces") + e.workload.createdCount("secrets"); n != 0 {
+				t.Errorf("%d objects were created for an ignored Schedule", n)
+			}
+			if obj.Status.Phase != "" || len(obj.Status.Conditions) != 0 {
+				t.Errorf("the status of an ignored Schedule was written: %+v", obj.Status)
+			}
+			if obj.Annotations[apiconst.OperationAnnotation] != apiconst.OperationAnnotationValueIgnore {
+				t.Errorf("the ignore annotation was removed: %v", obj.Annotations)
+			}
 		})
-	})
-	e.pullSecret(schedulePullSecret)
-	e.providerConfig(schedulePullSecret)
-	e.create(scheduleAllowed, nil)
-	e.mustReconcile()
-	if reads.Load() < 2 {
-		t.Fatalf("the Schedule was read %d times: the provider did not look again before writing", reads.Load())
-	}
-	obj := e.get()
-	if n := e.mcp.createdCount("namespaces") + e.workload.createdCount("namespaces") + e.workload.createdCount("secrets"); n != 0 {
-		t.Errorf("%d objects were created for an ignored Schedule", n)
-	}
-	if obj.Status.Phase != "" || len(obj.Status.Conditions) != 0 {
-		t.Errorf("the status of an ignored Schedule was written: %+v", obj.Status)
-	}
-	if obj.Annotations[apiconst.OperationAnnotation] != apiconst.OperationAnnotationValueIgnore {
-		t.Errorf("the ignore annotation was removed: %v", obj.Annotations)
 	}
 }
 
