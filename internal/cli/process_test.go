@@ -268,6 +268,13 @@ func stillRunning(procs map[int]string) []string {
 // project and no staging directory behind.
 func TestInterruptColdInit(t *testing.T) {
 	realCache := strings.TrimSpace(goEnv(t, "GOMODCACHE"))
+	// Every module of the stack must be in this machine's cache, also those
+	// no build has needed yet (a fresh machine has only those).
+	download := exec.Command("go", "mod", "download")
+	download.Dir = filepath.Join("..", "..", "golden", "default")
+	if out, err := download.CombinedOutput(); err != nil {
+		t.Fatalf("go mod download: %v\n%s", err, out)
+	}
 	cold := t.TempDir()
 	env := []string{
 		"GOMODCACHE=" + filepath.Join(cold, "mod"), "GOCACHE=" + filepath.Join(cold, "build"),

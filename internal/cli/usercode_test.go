@@ -45,7 +45,7 @@ func TestWorkload(t *testing.T) {
 	// Rename a field, add two of the user's own, and use the package.
 	edit(t, controller, "\tRecorder events.EventRecorder\n", "\tEvents events.EventRecorder\n\t// Names is the user's own dependency.\n\tNames func(string) string\n\t// Clock is another.\n\tClock func() time.Time\n")
 	edit(t, controller, "\t\tRecorder:          d.Recorder,\n", "\t\tEvents:            d.Recorder,\n\t\tNames:             naming.Workload,\n\t\tClock:             time.Now,\n")
-	for _, use := range []string{"warn(r.Recorder, obj, ReasonDeletionBlocked", "warn(r.Recorder, obj, ReasonDeleteFailed", "warn(r.Recorder, obj, reason, action, msg)"} {
+	for _, use := range []string{"warn(r.Recorder, obj, ReasonDeletionBlocked", "warn(r.Recorder, obj, ReasonDeleteFailed", "warn(r.Recorder, obj, reason, action, msg)", "released(r.Recorder, obj, results)", "released(r.Recorder, obj, results)"} {
 		edit(t, controller, use, strings.Replace(use, "r.Recorder", "r.Events", 1))
 	}
 	edit(t, controller, "\treturn \"velero-\" + veleroInstance(obj)\n", "\treturn naming.Workload(veleroInstance(obj))\n")
