@@ -27,6 +27,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -79,12 +80,19 @@ func TestVelero(t *testing.T) {
 		t.Errorf("pull secret not copied next to the workload: %v", err)
 	}
 
-	// ignored: even a version outside the allow-list changes nothing
+	// ignored: even a version outside the allow-list changes nothing, once
+	// the provider has seen the change and skipped it
+	skipped := strings.Count(p.Log(), ignoreSkipped)
 	patchVelero(t, obj, func() {
 		obj.Annotations = map[string]string{apiconst.OperationAnnotation: apiconst.OperationAnnotationValueIgnore}
 		obj.Spec.Version = veleroDisallowed
 	})
-	time.Sleep(time.Second)
+	err := env.WaitFor(ctx, p, "the provider to skip the ignored Velero", 3*time.Minute, func(context.Context) (bool, string, error) {
+		return strings.Count(p.Log(), ignoreSkipped) > skipped, "", nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := onboarding.Get(ctx, client.ObjectKeyFromObject(obj), obj); err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +107,7 @@ func TestVelero(t *testing.T) {
 	if err := onboarding.Delete(ctx, obj); err != nil {
 		t.Fatal(err)
 	}
-	err := env.WaitFor(ctx, p, "the Velero to be deleted", 3*time.Minute, func(ctx context.Context) (bool, string, error) {
+	err = env.WaitFor(ctx, p, "the Velero to be deleted", 3*time.Minute, func(ctx context.Context) (bool, string, error) {
 		err := onboarding.Get(ctx, client.ObjectKeyFromObject(obj), obj)
 		if apierrors.IsNotFound(err) {
 			return true, "", nil

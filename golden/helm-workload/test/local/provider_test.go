@@ -101,6 +101,10 @@ func noAccessLeft(t *testing.T, p *local.Process, name, namespace string) {
 	}
 }
 
+// ignoreSkipped is what the provider logs when it skips an object with the
+// ignore operation annotation.
+const ignoreSkipped = "Skipping resource due to ignore operation annotation"
+
 // ready is the Ready condition among conditions, or a zero one.
 func ready(conditions []metav1.Condition) metav1.Condition {
 	for _, c := range conditions {
