@@ -426,8 +426,11 @@ func (s *Set) foreignContent(ctx context.Context, c client.Client, cluster Clust
 	}
 	for _, gvk := range kinds[cluster] {
 		namespaced, err := apiutil.IsGVKNamespaced(gvk, c.RESTMapper())
-		if err != nil || !namespaced {
+		if meta.IsNoMatchError(err) || (err == nil && !namespaced) {
 			continue // not served, or cluster-scoped: nothing of it is inside
+		}
+		if err != nil {
+			return "", fmt.Errorf("looking up %s on the %s cluster: %w", gvk.Kind, cluster, err)
 		}
 		list := &metav1.PartialObjectMetadataList{}
 		list.SetGroupVersionKind(gvk.GroupVersion().WithKind(gvk.Kind + "List"))
