@@ -69,6 +69,9 @@ func TestConcurrentCommands(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				cmd := exec.Command(bin, append(args, "--dir", dir)...)
+				// Five commands in a row take longer than the default wait
+				// on a busy machine.
+				cmd.Env = append(os.Environ(), cli.LockWaitVariable+"=10m")
 				out, err := cmd.CombinedOutput()
 				if err != nil {
 					results[i] = fmt.Sprintf("spgen %s: %v\n%s", strings.Join(args, " "), err, out)
@@ -123,6 +126,32 @@ func TestBusyProject(t *testing.T) {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, stderr)
 		}
+	}
+	if state(t, dir) != before {
+		t.Error("the project changed")
+	}
+}
+
+// TestLockWaitVariable: SPGEN_LOCK_WAIT sets how long a command waits for
+// the project lock; a value that is no duration is bad input, and nothing
+// changes.
+func TestLockWaitVariable(t *testing.T) {
+	dir := newProject(t)
+	held, err := lockfile.Acquire(filepath.Join(dir, ".spgen"), time.Second, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Release()
+	before := state(t, dir)
+	t.Setenv(cli.LockWaitVariable, "200ms")
+	code, _, stderr := run(t, "generate", "--dir", dir)
+	if code != cli.ExitError || !strings.Contains(stderr, "waiting up to 200ms for it to finish (SPGEN_LOCK_WAIT sets how long)") {
+		t.Errorf("exit %d, want %d after waiting 200ms:\n%s", code, cli.ExitError, stderr)
+	}
+	t.Setenv(cli.LockWaitVariable, "soon")
+	code, _, stderr = run(t, "generate", "--dir", dir)
+	if code != cli.ExitUsage || !strings.Contains(stderr, `invalid SPGEN_LOCK_WAIT "soon"`) {
+		t.Errorf("exit %d, want %d naming the variable:\n%s", code, cli.ExitUsage, stderr)
 	}
 	if state(t, dir) != before {
 		t.Error("the project changed")

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -25,10 +26,14 @@ func openProject(cmd *cobra.Command, dir string, rep *progress.Reporter) (*works
 		}
 		dir = found
 	}
+	wait, err := lockWait()
+	if err != nil {
+		return nil, err
+	}
 	w, err := workspace.Open(dir, workspace.OpenOptions{
-		Wait: LockWait,
+		Wait: wait,
 		Waiting: func() {
-			rep.Printf("spgen: another spgen command is working on this project; waiting up to %s for it to finish\n", LockWait)
+			rep.Printf("spgen: another spgen command is working on this project; waiting up to %s for it to finish (%s sets how long)\n", wait, LockWaitVariable)
 		},
 	})
 	if err != nil {
@@ -41,8 +46,26 @@ func openProject(cmd *cobra.Command, dir string, rep *progress.Reporter) (*works
 }
 
 // LockWait is how long a command waits for another spgen command working on
-// the same project before it gives up.
+// the same project before it gives up, unless LockWaitVariable says.
 var LockWait = workspace.DefaultWait
+
+// LockWaitVariable names the environment variable that sets how long a
+// command waits for another one (a Go duration such as 5m): scripts that run
+// several spgen commands on one project at once, on a busy machine, need more
+// than the default.
+const LockWaitVariable = "SPGEN_LOCK_WAIT"
+
+func lockWait() (time.Duration, error) {
+	v := os.Getenv(LockWaitVariable)
+	if v == "" {
+		return LockWait, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return 0, &spec.InputError{Msg: fmt.Sprintf("invalid %s %q: want a duration such as 5m", LockWaitVariable, v)}
+	}
+	return d, nil
+}
 
 func findProject() (string, error) {
 	wd, err := os.Getwd()
