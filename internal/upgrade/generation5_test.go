@@ -44,7 +44,7 @@ func TestUpgradeFromGeneration5(t *testing.T) {
 		t.Fatalf("conflicts: %v", c)
 	}
 	for path, want := range map[string]string{
-		controllerFile:                              upgrade.Merged,
+		controllerFile: upgrade.Merged,
 		"internal/controller/schedule_controller.go": upgrade.Merged,
 		"internal/controller/samples_test.go":        upgrade.Created,
 	} {
