@@ -10,7 +10,6 @@ require (
 	github.com/spf13/cobra v1.10.2
 	go.yaml.in/yaml/v3 v3.0.4
 	golang.org/x/mod v0.38.0
-	golang.org/x/sys v0.47.0
 	golang.org/x/tools v0.48.0
 	k8s.io/api v0.36.0
 	k8s.io/apimachinery v0.36.3

@@ -41,7 +41,7 @@ project type-checks with the new kind.`,
 				return err
 			}
 			rep := progress.New(cmd.ErrOrStderr())
-			w, err := openProject(cmd, dir, rep)
+			w, err := openProject(cmd, dir, o.DryRun, rep)
 			if err != nil {
 				return err
 			}

@@ -37,7 +37,7 @@ exits 1 when there are any, 0 when everything is current.`,
 				return usageError{fmt.Errorf("--check and --dry-run cannot be combined")}
 			}
 			rep := progress.New(cmd.ErrOrStderr())
-			w, err := openProject(cmd, dir, rep)
+			w, err := openProject(cmd, dir, o.Check || o.DryRun, rep)
 			if err != nil {
 				return err
 			}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -18,7 +17,9 @@ import (
 // directory from the working directory up that holds spgen.yaml (as git
 // finds its repository). It says so when it had to finish an interrupted
 // earlier run first.
-func openProject(cmd *cobra.Command, dir string, rep *progress.Reporter) (*workspace.Workspace, error) {
+// A readOnly command (--check, --dry-run) opens it without completing or
+// cleaning up anything.
+func openProject(cmd *cobra.Command, dir string, readOnly bool, rep *progress.Reporter) (*workspace.Workspace, error) {
 	if !cmd.Flags().Changed("dir") {
 		found, err := findProject()
 		if err != nil {
@@ -31,7 +32,8 @@ func openProject(cmd *cobra.Command, dir string, rep *progress.Reporter) (*works
 		return nil, err
 	}
 	w, err := workspace.Open(dir, workspace.OpenOptions{
-		Wait: wait,
+		Wait:     wait,
+		ReadOnly: readOnly,
 		Waiting: func() {
 			rep.Printf("spgen: another spgen command is working on this project; waiting up to %s for it to finish (%s sets how long)\n", wait, LockWaitVariable)
 		},
@@ -72,14 +74,7 @@ func findProject() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	for d := wd; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, spec.FileName)); err == nil {
-			return d, nil
-		}
-		if filepath.Dir(d) == d {
-			return "", &spec.InputError{Msg: "no " + spec.FileName + " in " + wd + " or any parent directory: not a spgen project (create one with spgen init, or pass --dir)"}
-		}
-	}
+	return workspace.Find(wd)
 }
 
 // summarize prints one line per change and a count.

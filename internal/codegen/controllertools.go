@@ -20,6 +20,8 @@ import (
 	"sync"
 
 	"golang.org/x/tools/go/packages"
+
+	"github.com/open-control-plane/spgen/internal/gocmd"
 	"sigs.k8s.io/controller-tools/pkg/crd"
 	"sigs.k8s.io/controller-tools/pkg/deepcopy"
 	"sigs.k8s.io/controller-tools/pkg/genall"
@@ -102,6 +104,11 @@ func controllerTools(ctx context.Context, dir, module string, versions []string,
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
+		defer func() {
+			if r := recover(); r != nil {
+				rbacMsgs = append(rbacMsgs, fmt.Sprintf("internal/controller: reading permission markers crashed (%v); check the +spgen:rbac and +kubebuilder:rbac markers changed last, and report them as a spgen bug", r))
+			}
+		}()
 		marked, rbacMsgs = permissions(filepath.Join(absDir, "internal", "controller"), module+"/internal/controller", absOverlay, roles)
 	}()
 	apiMsgs := apiArtifacts(ctx, absDir, module, versions, absOverlay, code, crds)
@@ -136,12 +143,15 @@ func apiArtifacts(ctx context.Context, absDir, module string, versions []string,
 	for _, v := range versions {
 		roots = append(roots, module+"/api/"+v)
 	}
-	rt, err := genall.Generators{&deepcopyGen, &crdGen}.ForRootsWithConfig(&packages.Config{Context: ctx, Dir: absDir, Overlay: overlay}, roots...)
+	rt, err := genall.Generators{&deepcopyGen, &crdGen}.ForRootsWithConfig(&packages.Config{Context: ctx, Dir: absDir, Env: gocmd.Environ(), Overlay: overlay}, roots...)
 	if err != nil {
 		return []string{"loading packages: " + err.Error()}
 	}
 	rt.OutputRules = genall.OutputRules{Default: code, ByGenerator: map[*genall.Generator]genall.OutputRule{&crdGen: crds}}
 	useDeclOnlyFiles(rt.Roots, absDir)
+	if problems := checkAPITypes(absDir, rt.Checker, rt.Roots, module); len(problems) > 0 {
+		return problems
+	}
 	return run(rt)
 }
 
@@ -229,7 +239,7 @@ func run(rt *genall.Runtime) []string {
 		if _, ok := (*gen).(genall.NeedsTypeChecking); !ok {
 			ctx.Checker = nil
 		}
-		if err := (*gen).Generate(&ctx); err != nil {
+		if err := generate(*gen, &ctx); err != nil {
 			msgs = append(msgs, err.Error())
 		}
 	}
@@ -247,6 +257,22 @@ func run(rt *genall.Runtime) []string {
 		}
 	})
 	return msgs
+}
+
+// generate runs one generator, turning a crash inside it into an error that
+// names the generator and the packages it was working on: a generator
+// that panics on some input must not take spgen down with a stack dump.
+func generate(gen genall.Generator, ctx *genall.GenerationContext) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			var pkgs []string
+			for _, p := range ctx.Roots {
+				pkgs = append(pkgs, p.PkgPath)
+			}
+			err = fmt.Errorf("%s: the %T generator crashed (%v) on a construct it does not support; simplify the types or markers changed last, and report the construct as a spgen bug", strings.Join(pkgs, ", "), gen, r)
+		}
+	}()
+	return gen.Generate(ctx)
 }
 
 var versionAnnotation = regexp.MustCompile(`(?m)^(\s*controller-gen\.kubebuilder\.io/version:) .*$`)

@@ -25,6 +25,9 @@ func IsArtifact(p string) bool {
 // the given contents instead of what is on disk, such as packages rendered
 // but not yet written.
 func Generate(ctx context.Context, dir string, p *spec.Project, overlay map[string][]byte) (map[string][]byte, error) {
+	if _, err := CheckMarkers(dir, p, overlay); err != nil {
+		return nil, err
+	}
 	out, marked, err := controllerTools(ctx, dir, p.Module, p.Versions(), overlay)
 	if err != nil {
 		return nil, err

@@ -7,8 +7,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"github.com/open-control-plane/spgen/internal/codegen"
 	"github.com/open-control-plane/spgen/internal/progress"
@@ -46,8 +48,12 @@ type Result struct {
 }
 
 // CheckTarget validates the target directory: it must be absent, an empty
-// directory, or (with force) any directory.
+// directory, or (with force) any directory, and hold no mount point.
 func CheckTarget(dir string, force bool) error {
+	dir, err := resolve(dir)
+	if err != nil {
+		return &spec.InputError{Flag: "--dir", Value: dir, Msg: err.Error()}
+	}
 	info, err := os.Stat(dir)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
@@ -65,7 +71,54 @@ func CheckTarget(dir string, force bool) error {
 	if len(entries) > 0 && !force {
 		return &spec.InputError{Flag: "--dir", Value: dir, Msg: "is not empty (use --force to write into it; existing files with the same paths are replaced)"}
 	}
+	if mount, err := mountPointIn(dir); err != nil || mount != "" {
+		msg := fmt.Sprintf("holds the mount point %s (another file system); spgen writes a project only within one file system: unmount it or choose another directory", mount)
+		if err != nil {
+			msg = err.Error()
+		}
+		return &spec.InputError{Flag: "--dir", Value: dir, Msg: msg}
+	}
 	return nil
+}
+
+// resolve makes dir absolute and, where it is a symbolic link (or reached
+// through one), the directory the link points to: init writes into that
+// directory and leaves the link as it is.
+func resolve(dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	if resolved, err := filepath.EvalSymlinks(abs); err == nil {
+		return resolved, nil
+	}
+	return abs, nil
+}
+
+// mountPointIn returns the first directory below dir that is on another
+// file system than dir itself, or "".
+func mountPointIn(dir string) (string, error) {
+	root, err := os.Stat(dir)
+	if err != nil {
+		return "", err
+	}
+	dev := root.Sys().(*syscall.Stat_t).Dev
+	found := ""
+	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || !d.IsDir() || p == dir {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if info.Sys().(*syscall.Stat_t).Dev != dev {
+			found = p
+			return filepath.SkipAll
+		}
+		return nil
+	})
+	return found, err
 }
 
 // Plan renders the project and runs the code generators on a staged copy.
@@ -109,6 +162,10 @@ func Plan(ctx context.Context, p *spec.Project, o Options) (*scaffold.Tree, *sca
 // Run creates the project p in o.Dir.
 func Run(ctx context.Context, p *spec.Project, o Options) (*Result, error) {
 	if err := CheckTarget(o.Dir, o.Force); err != nil {
+		return nil, err
+	}
+	var err error
+	if o.Dir, err = resolve(o.Dir); err != nil {
 		return nil, err
 	}
 	tree, stage, err := Plan(ctx, p, o)

@@ -30,7 +30,7 @@ import (
 )
 
 // format changes whenever the stored form or the key's make-up does.
-const format = "spgen-gencache-1"
+const format = "spgen-gencache-2"
 
 // keep is how many results are kept; older ones are removed.
 const keep = 64
@@ -45,6 +45,9 @@ type Inputs struct {
 	Overlay map[string][]byte
 	// Skip reports files that generation writes; they are not inputs.
 	Skip func(rel string) bool
+	// Files are inputs of generation besides the module's Go sources,
+	// go.mod and go.sum (the header every generated file starts with).
+	Files []string
 }
 
 // Key fingerprints the inputs of generation for the module in dir. ok is
@@ -78,7 +81,7 @@ func Key(dir string, in Inputs) (key string, ok bool, err error) {
 			return nil
 		}
 		isSource := strings.HasSuffix(name, ".go") && !strings.HasSuffix(name, "_test.go")
-		if !(isSource || rel == "go.mod" || rel == "go.sum") || in.Skip != nil && in.Skip(rel) {
+		if !(isSource || rel == "go.mod" || rel == "go.sum" || slices.Contains(in.Files, rel)) || in.Skip != nil && in.Skip(rel) {
 			return nil
 		}
 		if info, err := os.Stat(p); err != nil || !info.Mode().IsRegular() {

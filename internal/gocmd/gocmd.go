@@ -7,7 +7,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
+	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -21,11 +24,50 @@ import (
 func Command(ctx context.Context, dir string, args ...string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = dir
+	cmd.Env = Environ()
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	dieWithParent(cmd.SysProcAttr)
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = 5 * time.Second
 	return cmd
+}
+
+// Environ is the environment of every go command spgen runs, and of every
+// package load: the user's, except that the go command may not update
+// go.mod or go.sum on its own. GOFLAGS=-mod=mod (in the environment or set
+// with go env -w) would let a package load rewrite go.sum during
+// generate --check or --dry-run, which promise to write nothing; it becomes
+// -mod=readonly. Only `go mod tidy`, which spgen runs on copies in a stage,
+// changes those files.
+func Environ() []string {
+	environOnce.Do(func() {
+		flags := os.Getenv("GOFLAGS")
+		if flags == "" {
+			// A value set with go env -w lives in the go command's own
+			// configuration file.
+			if out, err := exec.Command("go", "env", "GOFLAGS").Output(); err == nil {
+				flags = strings.TrimSpace(string(out))
+			}
+		}
+		environ = append(os.Environ(), "GOFLAGS="+readOnlyFlags(flags))
+	})
+	return slices.Clone(environ)
+}
+
+var (
+	environOnce sync.Once
+	environ     []string
+)
+
+// readOnlyFlags replaces -mod=mod in a GOFLAGS value by -mod=readonly.
+func readOnlyFlags(flags string) string {
+	fields := strings.Fields(flags)
+	for i, f := range fields {
+		if f == "-mod=mod" || f == "--mod=mod" {
+			fields[i] = "-mod=readonly"
+		}
+	}
+	return strings.Join(fields, " ")
 }
 
 // Env is what of the go command's environment shapes what it loads and

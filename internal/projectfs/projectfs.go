@@ -9,10 +9,13 @@ package projectfs
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
 	"strings"
+	"syscall"
+	"unicode"
 )
 
 // StateDir holds spgen's own state inside a project.
@@ -43,8 +46,10 @@ func Check(rel string) error {
 		return bad("is empty")
 	case len(rel) > MaxPathLen:
 		return bad(fmt.Sprintf("is longer than %d bytes", MaxPathLen))
-	case strings.ContainsAny(rel, "\\\x00"):
-		return bad("must use forward slashes and no NUL bytes")
+	case strings.ContainsRune(rel, '\\'):
+		return bad("must use forward slashes")
+	case strings.IndexFunc(rel, unicode.IsControl) >= 0:
+		return bad("must not contain control characters (newlines, tabs, NUL bytes)")
 	case path.IsAbs(rel) || (len(rel) >= 2 && rel[1] == ':'):
 		return bad("must be relative to the project")
 	case path.Clean(rel) != rel || rel == ".":
@@ -120,16 +125,71 @@ func (d *Dir) noLinks(rel string) error {
 	return nil
 }
 
-// ReadFile returns the content of rel, or nil when it does not exist.
+// MaxFileSize bounds every project file spgen reads: no source, manifest
+// or generated file of a provider comes near it, and reading a larger one
+// (a sparse file, a link to a device) would only exhaust the machine.
+const MaxFileSize = 16 << 20
+
+// ReadFile returns the content of rel, or nil when it does not exist. Only
+// regular files of at most MaxFileSize bytes are read: the file is opened
+// without blocking (a named pipe in its place would otherwise wait for a
+// writer forever) and checked before a byte is read.
 func (d *Dir) ReadFile(rel string) ([]byte, error) {
 	if err := d.CheckReachable(rel); err != nil {
 		return nil, err
 	}
-	b, err := d.root.ReadFile(rel)
+	f, err := d.root.OpenFile(rel, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if err := CheckRegular(rel, info); err != nil {
+		return nil, err
+	}
+	b, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err == nil && len(b) > MaxFileSize {
+		return nil, &PathError{Path: rel, Rule: fmt.Sprintf("grew beyond %d bytes while being read", MaxFileSize)}
+	}
 	return b, err
+}
+
+// CheckRegular refuses what spgen never reads or replaces: anything but a
+// regular file (a directory, a named pipe, a socket, a device) and files
+// larger than MaxFileSize.
+func CheckRegular(rel string, info fs.FileInfo) error {
+	if !info.Mode().IsRegular() {
+		return &PathError{Path: rel, Rule: "is " + describeMode(info.Mode()) + ", not a regular file; spgen reads and writes only regular files (replace it with one, or remove it)"}
+	}
+	if info.Size() > MaxFileSize {
+		return &PathError{Path: rel, Rule: fmt.Sprintf("is %d bytes; spgen reads files of at most %d bytes", info.Size(), MaxFileSize)}
+	}
+	return nil
+}
+
+// describeMode names a file type for messages.
+func describeMode(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeSymlink != 0:
+		return "a symbolic link"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe (FIFO)"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeCharDevice != 0:
+		return "a character device"
+	case m&fs.ModeDevice != 0:
+		return "a block device"
+	}
+	return "a special file"
 }
 
 // WriteFile replaces rel with content. A file that exists is replaced, not

@@ -77,7 +77,7 @@ func artifactsKey(ctx context.Context, dir string, p *spec.Project) (string, boo
 	if err != nil {
 		return "", false, err
 	}
-	return gencache.Key(dir, gencache.Inputs{Toolchain: env.Fingerprint(), Spec: specJSON, Skip: codegen.IsArtifact})
+	return gencache.Key(dir, gencache.Inputs{Toolchain: env.Fingerprint(), Spec: specJSON, Skip: codegen.IsArtifact, Files: []string{codegen.BoilerplateGo}})
 }
 
 // Stale lists generated files the lock records that are no longer produced.
@@ -129,6 +129,13 @@ func Run(ctx context.Context, w *workspace.Workspace, o Options) ([]workspace.Ch
 	if err := warmup.Ensure(ctx, w.Dir, o.Progress); err != nil {
 		return nil, err
 	}
+	warnings, err := codegen.CheckMarkers(w.Dir, w.Project, nil)
+	for _, warn := range warnings {
+		o.Progress.Printf("spgen: warning: %s\n", warn)
+	}
+	if err != nil {
+		return nil, err
+	}
 	done := o.Progress.Step("generating deepcopy, CRDs, permissions and wiring")
 	arts, err := cachedArtifacts(ctx, w.Dir, w.Project)
 	done(err)
@@ -139,7 +146,13 @@ func Run(ctx context.Context, w *workspace.Workspace, o Options) ([]workspace.Ch
 		}
 		return nil, err
 	}
-	stale := Stale(w.Lock, arts)
+	stale, kept, err := dropEdited(w, Stale(w.Lock, arts))
+	if err != nil {
+		return nil, err
+	}
+	for _, path := range kept {
+		o.Progress.Printf("spgen: kept %s: spgen no longer generates it, but it was edited since, so it is yours now (delete it if you do not need it)\n", path)
+	}
 	changes, err := w.Diff(arts, stale)
 	if err != nil {
 		return nil, err
@@ -171,7 +184,26 @@ func Run(ctx context.Context, w *workspace.Workspace, o Options) ([]workspace.Ch
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("interrupted before writing: %w", err)
 	}
-	return changes, w.Apply(changes, Lock(w.Lock, arts, stale))
+	return changes, w.Apply(changes, Lock(w.Lock, arts, append(stale, kept...)))
+}
+
+// dropEdited splits stale generated files into those to remove and those
+// the user edited since spgen wrote them, which are kept (as upgrade keeps
+// them): removing them would lose the edits without a word.
+func dropEdited(w *workspace.Workspace, stale []string) (remove, kept []string, err error) {
+	for _, path := range stale {
+		content, err := w.Read(path)
+		if err != nil {
+			return nil, nil, err
+		}
+		entry, _ := w.Lock.Entry(path)
+		if content != nil && scaffold.Hash(content) != entry.Hash {
+			kept = append(kept, path)
+			continue
+		}
+		remove = append(remove, path)
+	}
+	return remove, kept, nil
 }
 
 // typeCheck checks the project as it will be after changes: through an

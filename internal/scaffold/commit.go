@@ -5,16 +5,18 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/open-control-plane/spgen/internal/abort"
+	"github.com/open-control-plane/spgen/internal/lockfile"
 	"github.com/open-control-plane/spgen/internal/projectfs"
+	"github.com/open-control-plane/spgen/internal/txn"
 )
 
 // Stage is a directory holding a complete copy of the future target tree.
@@ -38,7 +40,10 @@ func NewStage(target string, temp bool) (*Stage, error) {
 		return nil, err
 	}
 	parent := filepath.Dir(abs)
-	if temp {
+	if info, err := os.Stat(abs); temp || (err == nil && info.IsDir()) {
+		// A stage that is never renamed into place (a dry run, or an
+		// existing target, which gets the files one by one) lives outside
+		// the target's parent: spgen writes nothing beside the project.
 		parent = os.TempDir()
 	} else if err := os.MkdirAll(parent, 0o777); err != nil {
 		return nil, fmt.Errorf("creating %s: %w", parent, err)
@@ -117,11 +122,13 @@ func (s *Stage) Discard() {
 	}
 }
 
-// Commit moves the stage into place as the target directory. Files of an
-// existing target that the stage does not contain are kept. The target is
-// replaced in one rename (an exchange of the two directories where the
-// platform supports it), so an interrupted commit leaves the old or the new
-// tree, never a mix.
+// Commit moves the stage into place as the target directory. A target that
+// does not exist yet is the stage, renamed into place in one step. An
+// existing one (the current directory, a link to a directory, a mount point)
+// is never replaced: the staged files are moved into it as one journaled
+// transaction of the project (see package txn), so an interrupted commit is
+// completed by the next spgen command, and files the stage does not contain
+// are kept.
 func (s *Stage) Commit() error {
 	info, err := os.Stat(s.target)
 	switch {
@@ -138,71 +145,61 @@ func (s *Stage) Commit() error {
 	case !info.IsDir():
 		return fmt.Errorf("%s is not a directory", s.target)
 	}
-	if err := os.Chmod(s.Dir, info.Mode().Perm()); err != nil {
-		return err
-	}
-	if err := linkMissing(s.target, s.Dir); err != nil {
-		return fmt.Errorf("carrying over existing files: %w", err)
-	}
-	if err := exchange(s.Dir, s.target); err != nil {
-		return fmt.Errorf("moving project into place: %w", err)
-	}
-	// After the exchange the stage path holds the old tree.
-	return os.RemoveAll(s.Dir)
+	return s.commitInto()
 }
 
-// linkMissing hard-links (or copies) every file of src that dst lacks.
-func linkMissing(src, dst string) error {
-	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+// commitInto moves the staged files into the existing target directory,
+// under the project lock.
+func (s *Stage) commitInto() error {
+	target, err := projectfs.Open(s.target)
+	if err != nil {
+		return err
+	}
+	defer target.Close()
+	if err := target.MkdirState(projectfs.StateDir); err != nil {
+		return err
+	}
+	held, err := lockfile.Acquire(filepath.Join(s.target, projectfs.StateDir), lockWait, nil)
+	if err != nil {
+		return err
+	}
+	defer held.Release()
+	if _, err := txn.Recover(target); err != nil {
+		return fmt.Errorf("completing an interrupted spgen run: %w", err)
+	}
+	tx, err := txn.Begin(target)
+	if err != nil {
+		return err
+	}
+	if err := s.journal(tx); err != nil {
+		tx.Abort()
+		return err
+	}
+	return tx.Commit()
+}
+
+// lockWait is how long a commit into an existing directory waits for
+// another spgen command working there.
+const lockWait = 20 * time.Second
+
+// journal records every staged file in tx.
+func (s *Stage) journal(tx *txn.Tx) error {
+	return filepath.WalkDir(s.Dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, err := filepath.Rel(s.Dir, p)
 		if err != nil {
 			return err
 		}
-		rel, err := filepath.Rel(src, p)
-		if err != nil || rel == "." {
+		rel = filepath.ToSlash(rel)
+		content, err := os.ReadFile(p)
+		if err != nil {
 			return err
 		}
-		target := filepath.Join(dst, rel)
-		if d.IsDir() {
-			info, err := d.Info()
-			if err != nil {
-				return err
-			}
-			return os.MkdirAll(target, info.Mode().Perm())
+		if strings.HasPrefix(rel, projectfs.StateDir+"/") {
+			return tx.WriteState(rel, content)
 		}
-		if _, err := os.Lstat(target); err == nil {
-			return nil
-		}
-		if d.Type()&fs.ModeSymlink != 0 {
-			link, err := os.Readlink(p)
-			if err != nil {
-				return err
-			}
-			return os.Symlink(link, target)
-		}
-		if err := os.Link(p, target); err == nil {
-			return nil
-		}
-		return copyFile(p, target)
+		return tx.Write(rel, content)
 	})
-}
-
-func copyFile(src, dst string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	info, err := in.Stat()
-	if err != nil {
-		return err
-	}
-	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, info.Mode().Perm())
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
 }

@@ -1,12 +1,14 @@
 package spec
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -27,6 +29,15 @@ func LoadWith(dir string, check func(*Project) error) (*Project, error) {
 	if err != nil {
 		return nil, err
 	}
+	return ParseWith(data, check)
+}
+
+// ParseWith decodes and validates the content of a spgen.yaml, with the
+// further check of LoadWith.
+func ParseWith(data []byte, check func(*Project) error) (*Project, error) {
+	if err := checkShape(data); err != nil {
+		return nil, err
+	}
 	var p Project
 	if err := yaml.UnmarshalStrict(data, &p); err != nil {
 		return nil, decodeError(FileName, err, data)
@@ -40,6 +51,71 @@ func LoadWith(dir string, check func(*Project) error) (*Project, error) {
 		}
 	}
 	return &p, nil
+}
+
+// checkShape refuses what the YAML-to-JSON decoding would accept without
+// a word: a second document (ignored), a key given twice, and a key that
+// differs from a field name only in case (JSON decoding matches names
+// case-insensitively, so MODULE would set module, and of Group and group
+// one would silently win). Each error names the line.
+func checkShape(data []byte) error {
+	dec := yamlv3.NewDecoder(bytes.NewReader(data))
+	var doc yamlv3.Node
+	if err := dec.Decode(&doc); err != nil {
+		return nil // reported with its line by the decoding that follows
+	}
+	var second yamlv3.Node
+	if err := dec.Decode(&second); err == nil {
+		return &InputError{File: FileName, Line: second.Line, Msg: "holds a second YAML document; spgen.yaml is one document (remove the --- and what follows it)"}
+	}
+	return checkKeys(&doc)
+}
+
+// fieldNames are the keys spgen.yaml knows, exactly as they are spelt.
+var fieldNames = jsonNames(reflect.TypeOf(Project{}), map[string]bool{})
+
+func jsonNames(t reflect.Type, names map[string]bool) map[string]bool {
+	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Map {
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct {
+		return names
+	}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name != "" && name != "-" {
+			names[name] = true
+		}
+		jsonNames(f.Type, names)
+	}
+	return names
+}
+
+func checkKeys(n *yamlv3.Node) error {
+	if n.Kind == yamlv3.MappingNode {
+		seen := map[string]int{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			key := n.Content[i]
+			if line, ok := seen[key.Value]; ok {
+				return &InputError{File: FileName, Line: key.Line, Msg: fmt.Sprintf("key %q is given twice (first on line %d); keep one", key.Value, line)}
+			}
+			seen[key.Value] = key.Line
+			if !fieldNames[key.Value] {
+				for name := range fieldNames {
+					if strings.EqualFold(name, key.Value) {
+						return &InputError{File: FileName, Line: key.Line, Msg: fmt.Sprintf("unknown field %q: field names are case-sensitive; write %q", key.Value, name)}
+					}
+				}
+			}
+		}
+	}
+	for _, c := range n.Content {
+		if err := checkKeys(c); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // readFile reads a project file that must be a regular file of at most

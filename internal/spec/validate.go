@@ -155,6 +155,9 @@ func ValidateVersion(v string) error {
 	if !versionRE.MatchString(v) {
 		return flagError("--version", v, "must look like v<N>, v<N>alpha<M> or v<N>beta<M> (e.g. v1alpha1)")
 	}
+	if len(v) > validation.DNS1035LabelMaxLength {
+		return flagError("--version", v, fmt.Sprintf("is %d characters; a CRD version name is a DNS-1035 label of at most %d", len(v), validation.DNS1035LabelMaxLength))
+	}
 	return nil
 }
 
@@ -251,6 +254,9 @@ func kindNames(p *Project, k Kind) []derivedName {
 		{"CRD name", k.Plural() + "." + p.APIGroup(), validation.DNS1123SubdomainMaxLength, subdomain},
 		{"workload namespace", k.Lower() + "-0123456789ab", validation.DNS1123LabelMaxLength, label},
 		{"example domain resource name", domainPlural, validation.DNS1123LabelMaxLength, label},
+		// The version test's namespace: "<kind>-<version>" and the suffix
+		// the test harness makes it unique with (at most 99999-9999).
+		{"test namespace", k.Lower() + "-" + k.Version + "-99999-9999", validation.DNS1123LabelMaxLength, label},
 	}
 }
 

@@ -128,28 +128,131 @@ func (t *Tx) Commit() error {
 		return err
 	}
 	syncFile(filepath.Join(t.dir.Path(), filepath.FromSlash(Dir)))
-	return apply(t.dir, t.plan)
+	if err := apply(t.dir, t.plan); err != nil {
+		return fmt.Errorf("%w\nthe change is recorded in %s: the next spgen command on this project completes it", err, Dir)
+	}
+	return nil
 }
 
 // Recover completes a committed transaction left by an interrupted run and
 // drops an uncommitted one. It reports whether there was anything to do.
 func Recover(dir *projectfs.Dir) (bool, error) {
+	p, err := Pending(dir)
+	if err != nil || p != nil {
+		return p != nil, errors.Join(err, p.Apply())
+	}
 	journal := filepath.Join(dir.Path(), filepath.FromSlash(Dir))
+	if _, err := os.Lstat(journal); err != nil {
+		return false, nil
+	}
+	return true, os.RemoveAll(journal)
+}
+
+// Interrupted is a committed transaction an interrupted run left behind,
+// checked whole and not yet applied.
+type Interrupted struct {
+	dir  *projectfs.Dir
+	plan plan
+}
+
+// Pending returns the committed transaction an interrupted run left, or
+// nil when there is none. The plan is checked whole before anything is
+// applied: every path must follow the project's rules and every journal
+// copy must be a regular file of spgen's, so a damaged or planted journal
+// is refused without a single change.
+func Pending(dir *projectfs.Dir) (*Interrupted, error) {
 	body, err := os.ReadFile(filepath.Join(dir.Path(), filepath.FromSlash(planFile)))
 	if errors.Is(err, fs.ErrNotExist) {
-		if _, err := os.Lstat(journal); err != nil {
-			return false, nil
-		}
-		return true, os.RemoveAll(journal)
+		return nil, nil
 	}
 	if err != nil {
-		return false, err
+		return nil, err
 	}
 	var p plan
 	if err := json.Unmarshal(body, &p); err != nil {
-		return false, fmt.Errorf("%s: %w", planFile, err)
+		return nil, damaged(err)
 	}
-	return true, apply(dir, p)
+	if err := check(dir, p); err != nil {
+		return nil, damaged(err)
+	}
+	return &Interrupted{dir: dir, plan: p}, nil
+}
+
+// DamagedError is a journal spgen refuses to apply.
+type DamagedError struct{ Err error }
+
+func (e *DamagedError) Error() string {
+	return fmt.Sprintf("%s: %v; the journal of an interrupted spgen run is damaged and nothing of it was applied: inspect it, then remove %s to discard it", planFile, e.Err, Dir)
+}
+
+func (e *DamagedError) Unwrap() error { return e.Err }
+
+func damaged(err error) error { return &DamagedError{Err: err} }
+
+// check verifies a whole plan before any of it is applied.
+func check(dir *projectfs.Dir, p plan) error {
+	for _, rel := range p.Write {
+		if err := dir.CheckReachable(rel); err != nil {
+			return err
+		}
+		if err := journalCopy(dir, filesDir+"/"+rel); err != nil {
+			return err
+		}
+	}
+	for _, rel := range p.Remove {
+		if err := dir.CheckReachable(rel); err != nil {
+			return err
+		}
+	}
+	for _, rel := range p.State {
+		if err := checkStateTarget(rel); err != nil {
+			return err
+		}
+		if err := journalCopy(dir, stateDir+"/"+strings.TrimPrefix(rel, projectfs.StateDir+"/")); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// journalCopy checks the journal's copy of a file, if it is still there (a
+// copy already moved into place is gone): a regular file, not a link or a
+// directory, and not reached through one.
+func journalCopy(dir *projectfs.Dir, rel string) error {
+	if err := projectfs.CheckState(rel); err != nil {
+		return err
+	}
+	info, err := os.Lstat(filepath.Join(dir.Path(), filepath.FromSlash(rel)))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if !info.Mode().IsRegular() {
+		return &projectfs.PathError{Path: rel, Rule: "is not a regular file"}
+	}
+	return nil
+}
+
+// Writes reports whether the interrupted transaction writes rel, and the
+// content it writes.
+func (t *Interrupted) Writes(rel string) ([]byte, bool) {
+	for _, w := range t.plan.Write {
+		if w == rel {
+			b, err := os.ReadFile(filepath.Join(t.dir.Path(), filepath.FromSlash(filesDir+"/"+rel)))
+			return b, err == nil
+		}
+	}
+	return nil, false
+}
+
+// Apply completes the interrupted transaction.
+func (t *Interrupted) Apply() error {
+	if t == nil {
+		return nil
+	}
+	return apply(t.dir, t.plan)
 }
 
 // apply is idempotent: a file already moved has no journal copy left, and

@@ -43,11 +43,14 @@ const (
 
 // Options control one upgrade.
 type Options struct {
-	DryRun       bool
-	SkipVerify   bool
-	SpgenVersion string
-	Out          io.Writer // plan diffs for DryRun
-	Progress     *progress.Reporter
+	DryRun     bool
+	SkipVerify bool
+	// AllowDowngrade lets an older spgen move the project's pin back to
+	// its own version.
+	AllowDowngrade bool
+	SpgenVersion   string
+	Out            io.Writer // plan diffs for DryRun
+	Progress       *progress.Reporter
 }
 
 // File is the outcome for one path.
@@ -122,6 +125,9 @@ func Plan(w *workspace.Workspace, o Options) (*Result, *scaffold.Lock, error) {
 	to := o.SpgenVersion
 	if !semver.IsValid(to) {
 		to = w.Lock.SpgenVersion // a development build moves no pin
+	}
+	if semver.IsValid(w.Lock.SpgenVersion) && semver.Compare(to, w.Lock.SpgenVersion) < 0 && !o.AllowDowngrade {
+		return nil, nil, &spec.InputError{File: scaffold.LockPath, Msg: fmt.Sprintf("the project pins spgen %s, newer than this spgen (%s); upgrading would move the pin back. Use spgen %s (task generate runs it), or pass --allow-downgrade to move the pin back on purpose", w.Lock.SpgenVersion, to, w.Lock.SpgenVersion)}
 	}
 	res := &Result{From: describe(old, w.Lock.SpgenVersion), To: describe(next, to)}
 	if res.From == res.To {

@@ -48,7 +48,7 @@ func (c *checker) loadExternal(paths []string, flags []string) (*external, error
 		hit = hit && allExist(files)
 	}
 	if !hit {
-		listed, err := packages.Load(&packages.Config{Context: c.ctx, Dir: c.root, Mode: packages.NeedName | packages.NeedExportFile, BuildFlags: flags}, paths...)
+		listed, err := packages.Load(&packages.Config{Context: c.ctx, Dir: c.root, Env: gocmd.Environ(), Mode: packages.NeedName | packages.NeedExportFile, BuildFlags: flags}, paths...)
 		if err != nil {
 			return nil, err
 		}

@@ -25,6 +25,8 @@ import (
 	"strings"
 
 	"golang.org/x/tools/go/packages"
+
+	"github.com/open-control-plane/spgen/internal/gocmd"
 )
 
 // TypeErrors lists the compile errors of a module, each as file:line:col:
@@ -224,6 +226,7 @@ func (c *checker) list(patterns, flags []string) (*moduleInfo, error) {
 	listed, err := packages.Load(&packages.Config{
 		Context:    c.ctx,
 		Dir:        c.root,
+		Env:        gocmd.Environ(),
 		Mode:       packages.NeedName | packages.NeedFiles | packages.NeedCompiledGoFiles | packages.NeedImports | packages.NeedModule,
 		Tests:      true,
 		BuildFlags: flags,

@@ -45,6 +45,12 @@ func (w *Workspace) Stage() (*Stage, error) {
 	return s, nil
 }
 
+// goCommandWrites are the files the go command rewrites in place (not by
+// replacing them) when it runs in the stage: they are copied, so that a
+// `go mod tidy` in the stage cannot write through a hard link into the
+// project, or into a file outside it that the project's go.mod is linked to.
+var goCommandWrites = map[string]bool{"go.mod": true, "go.sum": true, "go.work": true, "go.work.sum": true}
+
 // copyTree hard-links (or copies) every file of the project into dir and
 // recreates its symbolic links as links.
 func copyTree(root, dir string) error {
@@ -70,8 +76,10 @@ func copyTree(root, dir string) error {
 			}
 			return os.Symlink(link, target)
 		case d.Type().IsRegular():
-			if err := os.Link(p, target); err == nil {
-				return nil
+			if !goCommandWrites[d.Name()] {
+				if err := os.Link(p, target); err == nil {
+					return nil
+				}
 			}
 			data, err := os.ReadFile(p)
 			if err != nil {

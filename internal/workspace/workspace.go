@@ -47,6 +47,11 @@ type OpenOptions struct {
 	Wait time.Duration
 	// Waiting is told once when the lock is held by another command.
 	Waiting func()
+	// ReadOnly opens the project for a command that promises to write
+	// nothing (--check, --dry-run): it neither completes an interrupted
+	// run's changes nor cleans up after one, and refuses to work on a
+	// project whose committed changes are not applied yet.
+	ReadOnly bool
 }
 
 // DefaultWait is how long a command waits for another one on the same
@@ -57,7 +62,7 @@ const DefaultWait = 20 * time.Second
 // reads and checks spgen.yaml and the lock file of the project in dir.
 // Every path the lock file records is checked before anything else happens.
 func Open(dir string, o OpenOptions) (*Workspace, error) {
-	abs, err := filepath.Abs(dir)
+	abs, err := Root(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -87,6 +92,39 @@ func Open(dir string, o OpenOptions) (*Workspace, error) {
 	return w, nil
 }
 
+// Root is the one place that decides where a project is: dir made
+// absolute, with every symbolic link on the way resolved. A project reached
+// through a link is the directory the link points to; walking, staging and
+// fingerprinting the link itself would see no files.
+func Root(dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	resolved, err := filepath.EvalSymlinks(abs)
+	if err != nil {
+		return "", &spec.InputError{Flag: "--dir", Value: dir, Msg: "is not a spgen project: " + err.Error()}
+	}
+	return resolved, nil
+}
+
+// Find returns the root of the project holding dir: the nearest directory
+// from dir up that holds spgen.yaml, as git finds its repository.
+func Find(dir string) (string, error) {
+	start, err := Root(dir)
+	if err != nil {
+		return "", err
+	}
+	for d := start; ; d = filepath.Dir(d) {
+		if _, err := os.Lstat(filepath.Join(d, spec.FileName)); err == nil {
+			return d, nil
+		}
+		if filepath.Dir(d) == d {
+			return "", &spec.InputError{Msg: "no " + spec.FileName + " in " + dir + " or any parent directory: not a spgen project (create one with spgen init, or pass --dir)"}
+		}
+	}
+}
+
 func (w *Workspace) open(o OpenOptions) error {
 	wait := o.Wait
 	if wait == 0 {
@@ -96,6 +134,42 @@ func (w *Workspace) open(o OpenOptions) error {
 	// The lock is on spgen's state directory, which every project has.
 	if w.held, err = lockfile.Acquire(filepath.Join(w.Dir, projectfs.StateDir), wait, o.Waiting); err != nil {
 		return err
+	}
+	if err := w.recover(o.ReadOnly); err != nil {
+		return err
+	}
+	if w.Project, err = spec.LoadWith(w.Dir, project.Check); err != nil {
+		return err
+	}
+	if err := checkSources(w.Dir); err != nil {
+		return err
+	}
+	w.Lock, err = readLock(w.fs)
+	return err
+}
+
+// recover completes what an interrupted earlier run committed, after
+// checking the journal whole and the spgen.yaml the project will have once
+// it is applied, and removes what such a run left unfinished.
+func (w *Workspace) recover(readOnly bool) error {
+	pending, err := txn.Pending(w.fs)
+	if err != nil {
+		return &spec.InputError{Msg: err.Error()}
+	}
+	if readOnly {
+		if pending != nil {
+			return &spec.InputError{Msg: "an interrupted spgen run left committed changes in " + txn.Dir + " that are not applied yet; this command writes nothing, so run spgen generate (without --check or --dry-run) to complete them first"}
+		}
+		return nil
+	}
+	if pending != nil {
+		if content, ok := pending.Writes(spec.FileName); ok {
+			if _, err := spec.ParseWith(content, project.Check); err != nil {
+				return fmt.Errorf("the %s an interrupted spgen run was writing is not valid, so its changes in %s were not applied: %w", spec.FileName, txn.Dir, err)
+			}
+		} else if _, err := spec.LoadWith(w.Dir, project.Check); err != nil {
+			return err
+		}
 	}
 	if w.Recovered, err = txn.Recover(w.fs); err != nil {
 		return fmt.Errorf("completing an interrupted spgen run: %w", err)
@@ -113,11 +187,7 @@ func (w *Workspace) open(o OpenOptions) error {
 			time.Sleep(50 * time.Millisecond)
 		}
 	}
-	if w.Project, err = spec.LoadWith(w.Dir, project.Check); err != nil {
-		return err
-	}
-	w.Lock, err = readLock(w.fs)
-	return err
+	return nil
 }
 
 func readLock(pfs *projectfs.Dir) (*scaffold.Lock, error) {
@@ -301,3 +371,39 @@ func (w *Workspace) addLock(tx *txn.Tx, lock *scaffold.Lock) error {
 }
 
 var stageSeq atomic.Int64
+
+// checkSources refuses a project whose Go sources (or go.mod, go.sum)
+// include something other than a regular file of a sane size: a named pipe
+// would block the generators and the go command forever, a link to
+// /dev/zero or a huge sparse file would exhaust memory. Only what the go
+// command would read is checked: directories it ignores and nested
+// modules are skipped.
+func checkSources(root string) error {
+	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		rel = filepath.ToSlash(rel)
+		name := d.Name()
+		if d.IsDir() {
+			if rel != "." && (strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_") || name == "testdata" || fileExists(filepath.Join(p, "go.mod"))) {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(name, ".go") && rel != "go.mod" && rel != "go.sum" {
+			return nil
+		}
+		info, err := os.Stat(p)
+		if err != nil {
+			return &spec.InputError{File: rel, Msg: "cannot be read: " + err.Error()}
+		}
+		if err := projectfs.CheckRegular(rel, info); err != nil {
+			return &spec.InputError{Msg: err.Error()}
+		}
+		return nil
+	})
+}
+
+func fileExists(p string) bool { _, err := os.Lstat(p); return err == nil }
