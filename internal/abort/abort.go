@@ -3,7 +3,10 @@
 // second interrupt ends spgen at once, after running these cleanups.
 package abort
 
-import "sync"
+import (
+	"os"
+	"sync"
+)
 
 var (
 	mu       sync.Mutex
@@ -33,5 +36,17 @@ func Run() {
 	for id, c := range cleanups {
 		c()
 		delete(cleanups, id)
+	}
+}
+
+// RemoveAll removes dir for a cleanup. The command being stopped may still
+// be writing into it while the cleanup runs, which makes one removal fail
+// with a directory that is not empty; it is repeated until the directory is
+// gone (a write into a removed directory fails).
+func RemoveAll(dir string) {
+	for range 20 {
+		if err := os.RemoveAll(dir); err == nil {
+			return
+		}
 	}
 }

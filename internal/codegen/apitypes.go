@@ -101,6 +101,10 @@ func (c *typeCheck) field(owner *types.Named, f *types.Var, path []string) {
 			if u.Obj().Pkg() == nil || !c.inModule(u.Obj().Pkg().Path()) {
 				return
 			}
+			if _, ok := u.Underlying().(*types.Interface); ok {
+				t = u.Underlying()
+				continue
+			}
 			if c.state[u] == 1 {
 				c.report(f, fmt.Sprintf("type %s contains itself (%s); a CRD schema cannot describe a recursive type: give the nested level its own type, or use apiextensionsv1.JSON",
 					u.Obj().Name(), strings.Join(path, " → ")))

@@ -85,11 +85,10 @@ func isAPIMarker(name string) bool {
 	return (strings.HasPrefix(name, "kubebuilder:") && !strings.HasPrefix(name, "kubebuilder:scaffold:")) || strings.HasPrefix(name, "spgen:")
 }
 
-// isControllerMarker selects the markers of the controller package that
-// generation reads: permissions.
-func isControllerMarker(name string) bool {
-	return strings.HasPrefix(name, "kubebuilder:rbac") || strings.HasPrefix(name, "spgen:")
-}
+// isControllerMarker selects the markers of the controller package spgen
+// checks: of kubebuilder's, generation reads only the permissions there,
+// so any other one is ignored and said so.
+func isControllerMarker(name string) bool { return isAPIMarker(name) }
 
 type markerCheck struct {
 	root     string
@@ -162,27 +161,32 @@ func (c *markerCheck) file(f *ast.File, reg *markers.Registry, selected func(str
 			c.marker(comment.Pos(), text, name, reg)
 		}
 	}
-	for _, decl := range f.Decls {
-		gen, ok := decl.(*ast.GenDecl)
-		if !ok || gen.Tok != token.TYPE {
-			continue
-		}
-		for _, s := range gen.Specs {
-			ts := s.(*ast.TypeSpec)
-			doc := ts.Doc
-			if doc == nil && len(gen.Specs) == 1 {
-				doc = gen.Doc
-			}
-			if doc == nil {
-				continue
-			}
-			for _, comment := range doc.List {
-				if text, ok := markerText(comment.Text); ok && text == "+kubebuilder:storageversion" {
-					c.storage[ts.Name.Name] = append(c.storage[ts.Name.Name], c.at(comment.Pos()))
+	for _, group := range f.Comments {
+		for _, comment := range group.List {
+			if text, ok := markerText(comment.Text); ok && text == "+kubebuilder:storageversion" {
+				if kind := typeAfter(f, comment.Pos()); kind != "" {
+					c.storage[kind] = append(c.storage[kind], c.at(comment.Pos()))
 				}
 			}
 		}
 	}
+}
+
+// typeAfter names the first type declared after pos: the type a marker
+// above it describes, as controller-tools associates them (markers may be
+// separated from the type's own doc comment by a blank line).
+func typeAfter(f *ast.File, pos token.Pos) string {
+	for _, decl := range f.Decls {
+		gen, ok := decl.(*ast.GenDecl)
+		if !ok || gen.Pos() < pos {
+			continue
+		}
+		if gen.Tok == token.TYPE && len(gen.Specs) > 0 {
+			return gen.Specs[0].(*ast.TypeSpec).Name.Name
+		}
+		return ""
+	}
+	return ""
 }
 
 // groupName compares an API package's +groupName with spgen.yaml: the CRDs
@@ -225,11 +229,10 @@ func (c *markerCheck) marker(pos token.Pos, text, name string, reg *markers.Regi
 		if near := nearest(reg, name, argumentsOf(name, text)); near != "" {
 			hint = fmt.Sprintf(" (did you mean +%s?)", near)
 		}
-		shown := argumentsOf(name, text)
 		if strings.HasPrefix(name, "spgen:") {
-			c.errorf(pos, "unknown marker +%s%s", shown, hint)
+			c.errorf(pos, "unknown marker +%s%s", name, hint)
 		} else {
-			c.warnf(pos, "unknown marker +%s is ignored%s", shown, hint)
+			c.warnf(pos, "unknown marker +%s is ignored%s", name, hint)
 		}
 		return
 	}
@@ -241,7 +244,7 @@ func (c *markerCheck) marker(pos token.Pos, text, name string, reg *markers.Regi
 	c.rule(pos, text, value)
 }
 
-var inputPosition = regexp.MustCompile(` \(at <input>:\d+:\d+\)`)
+var inputPosition = regexp.MustCompile(` \(at <input>(:\d+:\d+)?\)`)
 
 // parseProblems lists what controller-tools found wrong in a marker,
 // without its positions inside the marker text.

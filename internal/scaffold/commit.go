@@ -59,7 +59,7 @@ func NewStage(target string, temp bool) (*Stage, error) {
 		return nil, fmt.Errorf("creating staging directory: %w", err)
 	}
 	s := &Stage{Dir: dir, target: abs}
-	s.withdraw = abort.Register(func() { _ = os.RemoveAll(dir) })
+	s.withdraw = abort.Register(func() { abort.RemoveAll(dir) })
 	if s.fs, err = projectfs.Open(dir); err != nil {
 		s.Discard()
 		return nil, err

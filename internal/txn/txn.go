@@ -15,6 +15,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/open-control-plane/spgen/internal/projectfs"
@@ -37,6 +38,9 @@ type plan struct {
 	// lock file, written last.
 	State []string `json:"state,omitempty"`
 }
+
+// maxPlanSize bounds a plan: one line per file of a project.
+const maxPlanSize = 8 << 20
 
 // Tx is one transaction on a project.
 type Tx struct {
@@ -161,10 +165,20 @@ type Interrupted struct {
 // copy must be a regular file of spgen's, so a damaged or planted journal
 // is refused without a single change.
 func Pending(dir *projectfs.Dir) (*Interrupted, error) {
-	body, err := os.ReadFile(filepath.Join(dir.Path(), filepath.FromSlash(planFile)))
+	path := filepath.Join(dir.Path(), filepath.FromSlash(planFile))
+	info, err := os.Lstat(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
+	if err != nil {
+		return nil, err
+	}
+	// Never open what could block or exhaust memory: the plan is a small
+	// regular file spgen wrote.
+	if !info.Mode().IsRegular() || info.Size() > maxPlanSize {
+		return nil, damaged(fmt.Errorf("is not a regular file of at most %d bytes", maxPlanSize))
+	}
+	body, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
@@ -238,13 +252,17 @@ func journalCopy(dir *projectfs.Dir, rel string) error {
 // Writes reports whether the interrupted transaction writes rel, and the
 // content it writes.
 func (t *Interrupted) Writes(rel string) ([]byte, bool) {
-	for _, w := range t.plan.Write {
-		if w == rel {
-			b, err := os.ReadFile(filepath.Join(t.dir.Path(), filepath.FromSlash(filesDir+"/"+rel)))
-			return b, err == nil
+	src := filesDir + "/" + rel
+	if rel == projectfs.StateDir || strings.HasPrefix(rel, projectfs.StateDir+"/") {
+		if !slices.Contains(t.plan.State, rel) {
+			return nil, false
 		}
+		src = stateDir + "/" + strings.TrimPrefix(rel, projectfs.StateDir+"/")
+	} else if !slices.Contains(t.plan.Write, rel) {
+		return nil, false
 	}
-	return nil, false
+	b, err := os.ReadFile(filepath.Join(t.dir.Path(), filepath.FromSlash(src)))
+	return b, err == nil
 }
 
 // Apply completes the interrupted transaction.

@@ -166,3 +166,63 @@ func open(t *testing.T, root string) *projectfs.Dir {
 	t.Cleanup(func() { d.Close() })
 	return d
 }
+
+// TestFailureAfterCommitPoint: a commit that fails once the plan is
+// durable says that the next spgen command completes it, and it does.
+func TestFailureAfterCommitPoint(t *testing.T) {
+	root := t.TempDir()
+	writeTree(t, root, map[string]string{"a.go": "a1"})
+	afterStep = func(step int) error {
+		if step == 1 {
+			return errKilled
+		}
+		return nil
+	}
+	defer func() { afterStep = func(int) error { return nil } }()
+	tx, err := Begin(open(t, root))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"a.go", "b.go"} {
+		if err := tx.Write(p, []byte(p+"2")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err = tx.Commit()
+	if !errors.Is(err, errKilled) || !strings.Contains(err.Error(), "the next spgen command on this project completes it") {
+		t.Fatalf("commit failing after the commit point: %v, want the failure and what completes it", err)
+	}
+	afterStep = func(int) error { return nil }
+	if _, err := Recover(open(t, root)); err != nil {
+		t.Fatal(err)
+	}
+	if got := readTree(t, root); !equal(got, map[string]string{"a.go": "a.go2", "b.go": "b.go2"}) {
+		t.Errorf("after recovery: %v", got)
+	}
+}
+
+// TestPendingChecksTheWholePlan: a plan with one bad entry is refused
+// before its good entries are applied.
+func TestPendingChecksTheWholePlan(t *testing.T) {
+	for name, files := range map[string]map[string]string{
+		"escaping entry":       {Dir + "/plan.json": `{"write":["README.md","../escape"],"remove":[]}`, Dir + "/files/README.md": "planted"},
+		"control character":    {Dir + "/plan.json": `{"write":["README.md","a\nb"],"remove":[]}`, Dir + "/files/README.md": "planted"},
+		"directory as content": {Dir + "/plan.json": `{"write":["README.md","docs"],"remove":[]}`, Dir + "/files/README.md": "planted", Dir + "/files/docs/x": "x"},
+		"state outside .spgen": {Dir + "/plan.json": `{"write":["README.md"],"remove":[],"state":["README.md"]}`, Dir + "/files/README.md": "planted"},
+		"not JSON":             {Dir + "/plan.json": `{"write":`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			root := t.TempDir()
+			writeTree(t, root, files)
+			writeTree(t, root, map[string]string{"README.md": "mine"})
+			_, err := Recover(open(t, root))
+			var damaged *DamagedError
+			if !errors.As(err, &damaged) {
+				t.Fatalf("Recover: %v, want a damaged journal", err)
+			}
+			if got := readTree(t, root)["README.md"]; got != "mine" {
+				t.Errorf("README.md = %q: part of a refused plan was applied", got)
+			}
+		})
+	}
+}

@@ -32,7 +32,7 @@ func (w *Workspace) Stage() (*Stage, error) {
 	}
 	dir := filepath.Join(w.Dir, filepath.FromSlash(rel))
 	s := &Stage{Dir: dir}
-	s.withdraw = abort.Register(func() { _ = os.RemoveAll(dir) })
+	s.withdraw = abort.Register(func() { abort.RemoveAll(dir) })
 	if err := copyTree(w.Dir, dir); err != nil {
 		s.Discard()
 		return nil, err

@@ -163,6 +163,11 @@ func (w *Workspace) recover(readOnly bool) error {
 		return nil
 	}
 	if pending != nil {
+		if content, ok := pending.Writes(scaffold.LockPath); ok {
+			if _, err := scaffold.ParseLock(content); err != nil {
+				return fmt.Errorf("the %s an interrupted spgen run was writing is not valid, so its changes in %s were not applied: %w", scaffold.LockPath, txn.Dir, err)
+			}
+		}
 		if content, ok := pending.Writes(spec.FileName); ok {
 			if _, err := spec.ParseWith(content, project.Check); err != nil {
 				return fmt.Errorf("the %s an interrupted spgen run was writing is not valid, so its changes in %s were not applied: %w", spec.FileName, txn.Dir, err)
@@ -392,7 +397,7 @@ func checkSources(root string) error {
 			}
 			return nil
 		}
-		if !strings.HasSuffix(name, ".go") && rel != "go.mod" && rel != "go.sum" {
+		if !strings.HasSuffix(name, ".go") && rel != "go.mod" && rel != "go.sum" && rel != codegenHeader {
 			return nil
 		}
 		info, err := os.Stat(p)
@@ -405,5 +410,9 @@ func checkSources(root string) error {
 		return nil
 	})
 }
+
+// codegenHeader is the header the generators copy into every generated Go
+// file; they read it as a source.
+const codegenHeader = "hack/boilerplate.go.txt"
 
 func fileExists(p string) bool { _, err := os.Lstat(p); return err == nil }
