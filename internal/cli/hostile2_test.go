@@ -310,7 +310,7 @@ func TestHostileRoundTwo(t *testing.T) {
 		// 7. Special and huge files.
 		{name: "7 named pipe in place of a generated file", setup: replaceFile("config/rbac/role.yaml", fifo),
 			code: cli.ExitUsage, want: []string{"config/rbac/role.yaml", "named pipe", "not a regular file"}},
-		{name: "7 source linked to /dev/zero", setup: replaceFile("api/v1alpha1/zero.go", linkTo("/dev/zero")),
+		{name: "7 source linked to the zero device", setup: replaceFile("api/v1alpha1/zero.go", linkTo("/dev/zero")),
 			code: cli.ExitUsage, want: []string{"api/v1alpha1/zero.go", "character device"}},
 		{name: "7 sparse source of 4 GiB", setup: replaceFile("internal/controller/big.go", sparse(4<<30)),
 			args: []string{"generate", "--dry-run"}, code: cli.ExitUsage, want: []string{"internal/controller/big.go", "4294967296 bytes", "at most"}},

@@ -85,7 +85,7 @@ func TestHostileSweep(t *testing.T) {
 		{name: "spgen.yaml a socket", setup: replaceFile("spgen.yaml", socket), code: cli.ExitUsage, want: []string{"spgen.yaml", "not a regular file"}},
 		// Special and huge files.
 		{name: "go.mod a named pipe", setup: replaceFile("go.mod", fifo), code: cli.ExitUsage, want: []string{`"go.mod"`, "named pipe"}},
-		{name: "go.sum linked to /dev/zero", setup: replaceFile("go.sum", linkTo("/dev/zero")), args: check, code: cli.ExitUsage, want: []string{`"go.sum"`, "character device"}},
+		{name: "go.sum linked to the zero device", setup: replaceFile("go.sum", linkTo("/dev/zero")), args: check, code: cli.ExitUsage, want: []string{`"go.sum"`, "character device"}},
 		{name: "boilerplate a named pipe", setup: replaceFile("hack/boilerplate.go.txt", fifo), code: cli.ExitUsage, want: []string{"hack/boilerplate.go.txt", "named pipe"}},
 		{name: "directory in place of the role", setup: replaceFile("config/rbac/role.yaml", func(p string) error { return os.Mkdir(p, 0o755) }),
 			code: cli.ExitUsage, want: []string{"config/rbac/role.yaml", "a directory, not a regular file"}},

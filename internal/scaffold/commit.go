@@ -20,8 +20,9 @@ import (
 )
 
 // Stage is a directory holding a complete copy of the future target tree.
-// It lives next to the target, on the same file system, so that moving it
-// into place is a rename.
+// For a target that does not exist yet it lives next to the target, on the
+// same file system, so that moving it into place is a rename; otherwise in
+// the temporary directory.
 type Stage struct {
 	Dir    string
 	target string
