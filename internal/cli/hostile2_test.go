@@ -404,15 +404,19 @@ func TestHostileRoundTwo(t *testing.T) {
 }
 
 // runThroughLink runs a case with --dir naming a symbolic link to the
-// project.
+// project, after a first generate --check through the link (which once
+// remembered a result for a project it saw no file of).
 func runThroughLink(t *testing.T, c hostileCase) {
 	t.Helper()
 	e := hostileEnv{dir: newProject(t)}
-	c.setup(t, e)
 	link := filepath.Join(t.TempDir(), "link")
 	if err := os.Symlink(e.dir, link); err != nil {
 		t.Fatal(err)
 	}
+	if code, _, stderr := runGuarded(t, "generate", "--check", "--dir", link); code != 0 {
+		t.Fatalf("first check through the link: exit %d\n%s", code, stderr)
+	}
+	c.setup(t, e)
 	before := treeState(t, e.dir)
 	code, stdout, stderr := runGuarded(t, append(c.args, "--dir", link)...)
 	if code != c.code {
@@ -507,6 +511,9 @@ func TestReadOnlyWithModMod(t *testing.T) {
 		before := treeState(t, dir)
 		out, _ := spgenCommand(t, dir, []string{"GOFLAGS=-mod=mod"}, args...).CombinedOutput()
 		noCrash(t, string(out))
+		if !strings.Contains(string(out), "go.sum lacks checksums the build needs (run go mod tidy") {
+			t.Errorf("spgen %s does not say what is wrong with go.sum:\n%s", strings.Join(args, " "), out)
+		}
 		if treeState(t, dir) != before {
 			t.Errorf("spgen %s with GOFLAGS=-mod=mod changed the project:\n%s", strings.Join(args, " "), out)
 		}
@@ -659,4 +666,47 @@ func spgenCommand(t *testing.T, dir string, env []string, args ...string) *exec.
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), env...)
 	return cmd
+}
+
+// TestSingleInterruptStopsEveryCommand sends one SIGINT to each command
+// while it works: it must end within 2 s, with exit 130 and nothing
+// written (or, if it finished first, exit 0).
+func TestSingleInterruptStopsEveryCommand(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		args []string
+		wait string
+	}{
+		{"generate", []string{"generate"}, "generating deepcopy"},
+		{"generate --check", []string{"generate", "--check"}, "generating deepcopy"},
+		{"add-api", []string{"add-api", "--kind", "Schedule"}, "generating deepcopy"},
+		{"add-api --dry-run", []string{"add-api", "--kind", "Schedule", "--dry-run"}, "generating deepcopy"},
+		{"init over the project", []string{"init", "--force", "--dir", ".", "--module", "example.com/acme/sp-velero", "--kind", "Velero", "--group", "velero"}, "rendering templates"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := newProject(t)
+			// The edit makes generation do real work instead of answering
+			// from its cache.
+			edit(t, filepath.Join(dir, typesFile), versionField, versionField+"\n\tReplicas int32 `json:\"replicas,omitempty\"`")
+			before := treeState(t, dir)
+			p := start(t, dir, nil, c.args...)
+			p.waitFor(t, c.wait, 2*time.Minute)
+			code, took := p.interrupt(t)
+			t.Logf("exit %d, %s after SIGINT", code, took)
+			if took > 2*time.Second {
+				t.Errorf("took %s to stop after one SIGINT\n%s", took, p.output())
+			}
+			switch code {
+			case cli.ExitInterrupted:
+				if treeState(t, dir) != before {
+					t.Errorf("exit 130, but the project changed\n%s", p.output())
+				}
+			case 0:
+				// Finished before the signal arrived.
+			default:
+				t.Errorf("exit %d, want %d\n%s", code, cli.ExitInterrupted, p.output())
+			}
+			noCrash(t, p.output())
+		})
+	}
 }

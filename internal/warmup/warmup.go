@@ -164,7 +164,7 @@ func compile(ctx context.Context, dir string, rep *progress.Reporter) error {
 	_, _ = io.Copy(&tail, stderr)
 	err = cmd.Wait()
 	if err != nil && ctx.Err() == nil {
-		err = fmt.Errorf("compiling dependencies: %w\n%s", exitDetail(err), bytes.TrimSpace(tail.Bytes()))
+		err = fmt.Errorf("compiling dependencies: %w\n%s", exitDetail(err), summarize(tail.String()))
 	}
 	if ctx.Err() != nil {
 		err = ctx.Err()
@@ -203,6 +203,18 @@ func dependencies(ctx context.Context, dir string) ([]string, error) {
 		deps = append(deps, p.ImportPath)
 	}
 	return deps, nil
+}
+
+// summarize shortens the go command's complaints: a go.sum without the
+// entries the build needs is reported once per import, tens of lines that
+// all mean one thing.
+func summarize(out string) string {
+	out = strings.TrimSpace(out)
+	lines := strings.Split(out, "\n")
+	if !strings.Contains(out, "missing go.sum entry") {
+		return out
+	}
+	return fmt.Sprintf("go.sum lacks checksums the build needs (run go mod tidy, then spgen again); the first of %d complaints:\n%s", strings.Count(out, "missing go.sum entry"), strings.Join(lines[:min(2, len(lines))], "\n"))
 }
 
 func exitDetail(err error) error {
