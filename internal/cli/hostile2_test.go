@@ -464,7 +464,8 @@ func TestProjectThroughLink(t *testing.T) {
 }
 
 // TestUpgradeDryRunLeavesLinkedGoModAlone: the stage of an upgrade --dry-run
-// hard-links the project's files; go mod tidy in the stage must not write
+// (of a project reached through a symbolic link) hard-links the project's
+// files; go mod tidy in the stage must not write
 // through the link into go.mod, nor into a file outside the project that
 // go.mod is linked to.
 func TestUpgradeDryRunLeavesLinkedGoModAlone(t *testing.T) {
@@ -482,8 +483,13 @@ func TestUpgradeDryRunLeavesLinkedGoModAlone(t *testing.T) {
 	if err := os.Link(filepath.Join(dir, "go.mod"), outside); err != nil {
 		t.Fatal(err)
 	}
+	// Through a link, too: the stage must hold the project's files.
+	link := filepath.Join(parent, "link")
+	if err := os.Symlink(dir, link); err != nil {
+		t.Fatal(err)
+	}
 	before, beforeOutside := treeState(t, dir), readFile(t, outside)
-	code, _, stderr := runGuarded(t, "upgrade", "--dry-run", "--dir", dir)
+	code, _, stderr := runGuarded(t, "upgrade", "--dry-run", "--dir", link)
 	if code != 0 || !strings.Contains(stderr, "nothing was written") {
 		t.Fatalf("upgrade --dry-run: exit %d\n%s", code, stderr)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/open-control-plane/spgen/internal/codegen"
 	"github.com/open-control-plane/spgen/internal/progress"
 	"github.com/open-control-plane/spgen/internal/project"
+	"github.com/open-control-plane/spgen/internal/projectfs"
 	"github.com/open-control-plane/spgen/internal/scaffold"
 	"github.com/open-control-plane/spgen/internal/spec"
 	"github.com/open-control-plane/spgen/internal/verify"
@@ -50,7 +51,7 @@ type Result struct {
 // CheckTarget validates the target directory: it must be absent, an empty
 // directory, or (with force) any directory, and hold no mount point.
 func CheckTarget(dir string, force bool) error {
-	dir, err := resolve(dir)
+	dir, err := projectfs.Resolve(dir)
 	if err != nil {
 		return &spec.InputError{Flag: "--dir", Value: dir, Msg: err.Error()}
 	}
@@ -79,20 +80,6 @@ func CheckTarget(dir string, force bool) error {
 		return &spec.InputError{Flag: "--dir", Value: dir, Msg: msg}
 	}
 	return nil
-}
-
-// resolve makes dir absolute and, where it is a symbolic link (or reached
-// through one), the directory the link points to: init writes into that
-// directory and leaves the link as it is.
-func resolve(dir string) (string, error) {
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		return "", err
-	}
-	if resolved, err := filepath.EvalSymlinks(abs); err == nil {
-		return resolved, nil
-	}
-	return abs, nil
 }
 
 // mountPointIn returns the first directory below dir that is on another
@@ -165,7 +152,7 @@ func Run(ctx context.Context, p *spec.Project, o Options) (*Result, error) {
 		return nil, err
 	}
 	var err error
-	if o.Dir, err = resolve(o.Dir); err != nil {
+	if o.Dir, err = projectfs.Resolve(o.Dir); err != nil {
 		return nil, err
 	}
 	tree, stage, err := Plan(ctx, p, o)

@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"unicode"
@@ -69,6 +70,23 @@ func Check(rel string) error {
 		}
 	}
 	return nil
+}
+
+// Resolve is the one place that decides which directory a --dir names: the
+// path made absolute, with every symbolic link on the way resolved where
+// the path exists. A project reached through a link is the directory the
+// link points to; walking, staging or fingerprinting the link itself would
+// see no files, and replacing it would lose the link.
+func Resolve(dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	resolved, err := filepath.EvalSymlinks(abs)
+	if errors.Is(err, fs.ErrNotExist) {
+		return abs, nil // a directory init is about to create
+	}
+	return resolved, err
 }
 
 // Dir is a directory spgen writes into: a project or a staged copy of one.

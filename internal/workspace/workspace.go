@@ -92,16 +92,9 @@ func Open(dir string, o OpenOptions) (*Workspace, error) {
 	return w, nil
 }
 
-// Root is the one place that decides where a project is: dir made
-// absolute, with every symbolic link on the way resolved. A project reached
-// through a link is the directory the link points to; walking, staging and
-// fingerprinting the link itself would see no files.
+// Root is the directory of the project dir names (see projectfs.Resolve).
 func Root(dir string) (string, error) {
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		return "", err
-	}
-	resolved, err := filepath.EvalSymlinks(abs)
+	resolved, err := projectfs.Resolve(dir)
 	if err != nil {
 		return "", &spec.InputError{Flag: "--dir", Value: dir, Msg: "is not a spgen project: " + err.Error()}
 	}
