@@ -181,6 +181,7 @@ func Run(ctx context.Context, p *spec.Project, o Options) (*Result, error) {
 			return nil, err
 		}
 	}
+	warmup.Vet(ctx, stage.Dir, o.Progress)
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("interrupted before writing: %w", err)
 	}

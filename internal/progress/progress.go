@@ -66,6 +66,7 @@ type Counter struct {
 
 	mu   sync.Mutex
 	n    int
+	note string
 	stop chan struct{}
 	done sync.WaitGroup
 }
@@ -114,6 +115,21 @@ func (c *Counter) Add(n int) {
 	c.mu.Unlock()
 }
 
+// Count is how many items were counted so far.
+func (c *Counter) Count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n
+}
+
+// Note adds a remark to the final line, such as how many of the items
+// needed no work.
+func (c *Counter) Note(note string) {
+	c.mu.Lock()
+	c.note = note
+	c.mu.Unlock()
+}
+
 func (c *Counter) line() string {
 	c.mu.Lock()
 	n := c.n
@@ -141,11 +157,14 @@ func (c *Counter) Done(err error) {
 		status = "failed"
 	}
 	c.mu.Lock()
-	n := c.n
+	n, note := c.n, c.note
 	c.mu.Unlock()
+	if note != "" {
+		note = " (" + note + ")"
+	}
 	prefix, padding := "  ", ""
 	if c.r.tty {
 		prefix, padding = "\r  ", countPadding
 	}
-	fmt.Fprintf(c.r.w, "%s%s: %d %s, %s (%s)%s\n", prefix, c.name, n, c.unit, status, time.Since(c.start).Round(time.Millisecond), padding)
+	fmt.Fprintf(c.r.w, "%s%s: %d/%d %s%s, %s (%s)%s\n", prefix, c.name, n, c.total, c.unit, note, status, time.Since(c.start).Round(time.Millisecond), padding)
 }

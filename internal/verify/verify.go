@@ -87,10 +87,12 @@ func absolute(dir string, overlay map[string][]byte) (string, map[string][]byte,
 	return abs, abso, nil
 }
 
-// Every run may stage the project in a new directory; without -trimpath
-// the directory is part of each package's build cache key and nothing of
-// an earlier run's work could be reused.
-var buildFlags = []string{"-trimpath"}
+// buildFlags are the flags export data of dependencies is built with: the
+// ones the user's go build, go vet and go test use, so that the warm-up
+// compiles every dependency once for both. Dependencies live in the module
+// cache, whose paths do not change from one stage to the next, so their
+// cache keys do not either.
+var buildFlags []string
 
 type checker struct {
 	ctx        context.Context
