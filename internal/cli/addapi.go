@@ -63,7 +63,7 @@ project type-checks with the new kind.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&dir, "dir", ".", "project directory (default: the nearest directory holding spgen.yaml, from here up)")
+	fl.StringVar(&dir, "dir", "", "project directory (default: the nearest directory holding spgen.yaml, from here up)")
 	fl.StringVar(&kind, "kind", "", "API kind to add, UpperCamelCase, e.g. Schedule (required)")
 	fl.StringVar(&version, "version", spec.DefaultVersion, "API version of the kind, v<N>[alpha<M>|beta<M>]")
 	fl.BoolVar(&o.DryRun, "dry-run", false, "print the diff of what would change and write nothing")

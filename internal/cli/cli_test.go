@@ -194,3 +194,38 @@ func TestDryRunWritesNothing(t *testing.T) {
 		t.Errorf("dry-run wrote files: %s", s)
 	}
 }
+
+// TestMessagesTeach: a call with several required flags missing names them
+// all at once, every mistake in how a command was called says where its
+// flags are explained, and the help texts say what the scaffold uses.
+func TestMessagesTeach(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"init"}, []string{"required flags --module, --kind, --group are missing", "see 'spgen init --help'"}},
+		{[]string{"init", "--module", "example.com/acme/sp-velero"}, []string{"required flags --kind, --group are missing"}},
+		{[]string{"init", "--module", "example.com/acme/sp-velero", "--kind", "velero", "--group", "velero"}, []string{`--kind "velero"`, "see 'spgen init --help'"}},
+		{[]string{"generate", "--check", "--dry-run"}, []string{"cannot be combined", "see 'spgen generate --help'"}},
+		{[]string{"gen"}, []string{`unknown command "gen"`, "See 'spgen --help'."}},
+	} {
+		code, stdout, stderr := run(t, c.args...)
+		if code != cli.ExitUsage || stdout != "" {
+			t.Errorf("spgen %v: exit %d, stdout %q; want %d and nothing on stdout", c.args, code, stdout, cli.ExitUsage)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(stderr, w) {
+				t.Errorf("spgen %v: stderr lacks %q:\n%s", c.args, w, stderr)
+			}
+		}
+	}
+	for _, command := range []string{"generate", "add-api", "upgrade"} {
+		_, help, _ := run(t, command, "--help")
+		if strings.Contains(help, `(default ".")`) {
+			t.Errorf("%s --help gives --dir two defaults:\n%s", command, help)
+		}
+	}
+	if _, help, _ := run(t, "generate", "--help"); !strings.Contains(help, "+spgen:rbac:cluster=onboarding|mcp|workload") {
+		t.Errorf("generate --help does not say where permissions come from:\n%s", help)
+	}
+}

@@ -17,7 +17,10 @@ func newGenerateCommand() *cobra.Command {
 		Short: "Bring generated code, CRDs, permissions and wiring up to date",
 		Long: `Regenerate every generated artifact of the provider from its sources and
 spgen.yaml: deepcopy methods, CRD manifests and their embed package, the
-permission rules from +kubebuilder:rbac markers, and internal/wiring. Run it
+permission rules of each cluster from the +spgen:rbac:cluster=onboarding|mcp|workload
+markers of internal/controller (+kubebuilder:rbac ones count for every target
+cluster), and internal/wiring. Every marker is checked first: a malformed one
+fails with its file and line, an unknown +kubebuilder: one is a warning. Run it
 after editing API types or reconciler markers. Everything runs in-process;
 nothing is downloaded.
 
@@ -60,7 +63,7 @@ exits 1 when there are any, 0 when everything is current.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&dir, "dir", ".", "project directory (default: the nearest directory holding spgen.yaml, from here up)")
+	fl.StringVar(&dir, "dir", "", "project directory (default: the nearest directory holding spgen.yaml, from here up)")
 	fl.BoolVar(&o.Check, "check", false, "exit 1 with a diff when generated files are stale; write nothing")
 	fl.BoolVar(&o.DryRun, "dry-run", false, "print the diff of what would change and write nothing")
 	fl.BoolVar(&o.SkipVerify, "skip-verify", false, "skip type-checking before writing")

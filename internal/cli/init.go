@@ -153,7 +153,17 @@ func plannedChanges(dir string, t *scaffold.Tree) ([]workspace.Change, error) {
 }
 
 // project validates the flags, in the order they are usually written.
+// Several required flags missing are reported together.
 func (f *initFlags) project() (*spec.Project, error) {
+	var missing []string
+	for _, r := range []struct{ flag, value string }{{"--module", f.module}, {"--kind", f.kind}, {"--group", f.group}} {
+		if r.value == "" {
+			missing = append(missing, r.flag)
+		}
+	}
+	if len(missing) > 1 {
+		return nil, usageError{fmt.Errorf("required flags %s are missing, e.g. spgen init --module github.com/acme/service-provider-velero --kind Velero --group velero", strings.Join(missing, ", "))}
+	}
 	if err := spec.ValidateModule(f.module); err != nil {
 		return nil, err
 	}

@@ -90,7 +90,7 @@ func strictCompletion(root *cobra.Command) {
 func Execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root := NewRoot(stdout, stderr)
 	root.SetArgs(args)
-	err := root.ExecuteContext(ctx)
+	cmd, err := root.ExecuteContextC(ctx)
 	switch {
 	case err == nil:
 		return ExitOK
@@ -98,12 +98,24 @@ func Execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "spgen: interrupted; nothing was written")
 		return ExitInterrupted
 	}
-	fmt.Fprintln(stderr, "spgen:", err)
 	var input *spec.InputError
 	var usage usageError
-	if errors.As(err, &input) || errors.As(err, &usage) || isArgsError(err) {
+	switch {
+	case errors.As(err, &usage) || isArgsError(err) || (errors.As(err, &input) && input.Flag != ""):
+		// A mistake in how the command was called: say where the flags
+		// are explained.
+		msg := strings.TrimRight(err.Error(), "\n")
+		if strings.Contains(msg, "\n") {
+			fmt.Fprintf(stderr, "spgen: %s\nSee '%s --help'.\n", msg, cmd.CommandPath())
+		} else {
+			fmt.Fprintf(stderr, "spgen: %s; see '%s --help'\n", msg, cmd.CommandPath())
+		}
+		return ExitUsage
+	case input != nil:
+		fmt.Fprintln(stderr, "spgen:", err)
 		return ExitUsage
 	}
+	fmt.Fprintln(stderr, "spgen:", err)
 	return ExitError
 }
 

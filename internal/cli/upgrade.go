@@ -95,7 +95,7 @@ discarded by the next spgen command.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&dir, "dir", ".", "project directory (default: the nearest directory holding spgen.yaml, from here up)")
+	fl.StringVar(&dir, "dir", "", "project directory (default: the nearest directory holding spgen.yaml, from here up)")
 	fl.BoolVar(&o.DryRun, "dry-run", false, "print the plan and the diff of what would change; write nothing")
 	fl.BoolVar(&o.SkipVerify, "skip-verify", false, "skip type-checking before writing")
 	fl.BoolVar(&o.AllowDowngrade, "allow-downgrade", false, "let an older spgen move the project's spgen pin back to its own version")
