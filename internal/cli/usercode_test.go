@@ -221,3 +221,19 @@ func readFile(t *testing.T, path string) string {
 	}
 	return string(b)
 }
+
+// TestInPackageTestsBesideGenerated: a user's test file in package
+// controller, beside the scaffold's external controller_test files, makes
+// the go command rebuild the wiring against the test variant of the
+// controller package. The type-check before writing must do the same, or
+// every generate that changes the wiring fails on code that builds.
+func TestInPackageTestsBesideGenerated(t *testing.T) {
+	dir := newProject(t)
+	write(t, dir, "internal/controller/mine_test.go", "package controller\n\nimport \"testing\"\n\nfunc TestMine(t *testing.T) {}\n")
+	if code, _, stderr := run(t, "add-api", "--kind", "Schedule", "--dir", dir); code != 0 {
+		t.Fatalf("add-api with an in-package test file: exit %d\n%s", code, stderr)
+	}
+	if out, err := goIn(dir, nil, "vet", "./internal/..."); err != nil {
+		t.Fatalf("go vet: %v\n%s", err, out)
+	}
+}

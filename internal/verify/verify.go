@@ -226,10 +226,14 @@ func (c *checker) run(patterns []string) error {
 // discover does not model.
 func (c *checker) list(patterns, flags []string) (*moduleInfo, error) {
 	listed, err := packages.Load(&packages.Config{
-		Context:    c.ctx,
-		Dir:        c.root,
-		Env:        gocmd.Environ(),
-		Mode:       packages.NeedName | packages.NeedFiles | packages.NeedCompiledGoFiles | packages.NeedImports | packages.NeedModule,
+		Context: c.ctx,
+		Dir:     c.root,
+		Env:     gocmd.Environ(),
+		// NeedDeps: the go command rebuilds a package of the module that
+		// imports a package under test against that package's test
+		// variant (wiring [controller.test]); such variants are no
+		// pattern's match, only dependencies of one.
+		Mode:       packages.NeedName | packages.NeedFiles | packages.NeedCompiledGoFiles | packages.NeedImports | packages.NeedDeps | packages.NeedModule,
 		Tests:      true,
 		BuildFlags: flags,
 		Overlay:    c.overlay,
@@ -239,17 +243,18 @@ func (c *checker) list(patterns, flags []string) (*moduleInfo, error) {
 	}
 	m := &moduleInfo{pkgs: map[string]*localPackage{}, importPos: map[string]string{}}
 	byID := map[string]*packages.Package{}
-	for _, p := range listed {
-		if !strings.HasSuffix(p.ID, ".test") { // not the generated test main
+	packages.Visit(listed, nil, func(p *packages.Package) {
+		inModule := p.Module != nil && p.Module.Main
+		if inModule && !strings.HasSuffix(p.ID, ".test") { // not the generated test main
 			byID[p.ID] = p
 		}
-	}
+	})
 	needed := map[string]bool{}
 	for id, p := range byID {
 		for _, e := range p.Errors {
 			c.fail(e.Pos, e.Msg)
 		}
-		if p.Module != nil && p.Module.GoVersion != "" {
+		if p.Module.GoVersion != "" {
 			m.goVersion = p.Module.GoVersion
 		}
 		lp := &localPackage{id: id, path: p.PkgPath, files: p.CompiledGoFiles, imports: map[string]string{}}
