@@ -21,6 +21,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 
@@ -102,6 +103,8 @@ type checker struct {
 	errs       []string
 	seen       map[string]bool
 	redeclared []Redeclaration
+	// syntax are the errors of files that do not parse.
+	syntax []string
 	// last is the position and message of the last error, which a
 	// continuation ("\tother declaration of X") refers to.
 	lastPos, lastMsg string
@@ -293,6 +296,7 @@ func (c *checker) check(p *localPackage, goVersion string, imp importerFunc) *ty
 			if errors.As(err, &list) {
 				for _, e := range list {
 					c.fail(e.Pos.String(), e.Msg)
+					c.syntax = append(c.syntax, relative(e.Pos.String(), c.root)+": "+e.Msg)
 				}
 			} else {
 				c.fail("", err.Error())
@@ -321,13 +325,33 @@ func (c *checker) check(p *localPackage, goVersion string, imp importerFunc) *ty
 	return t
 }
 
+// result reports the errors the way the compiler would have the user read
+// them: syntax errors alone when there are any (a file that does not parse
+// leaves every use of what it declares undefined), and errors in generated
+// files only when nothing else is wrong (they follow from the sources they
+// are generated from).
 func (c *checker) result() error {
 	c.flush()
 	if len(c.errs) == 0 {
 		return nil
 	}
-	sort.Strings(c.errs)
-	return &TypeErrors{Errors: c.errs, Redeclared: c.redeclared}
+	errs := c.errs
+	if len(c.syntax) > 0 {
+		errs = c.syntax
+	} else if own := slices.DeleteFunc(slices.Clone(errs), inGeneratedFile); len(own) > 0 && len(own) < len(errs) {
+		errs = own
+	}
+	sort.Strings(errs)
+	if left := len(c.errs) - len(errs); left > 0 {
+		errs = append(errs, fmt.Sprintf("(%d more error(s) follow from these and are not shown; they go away once these are fixed)", left))
+	}
+	return &TypeErrors{Errors: errs, Redeclared: c.redeclared}
+}
+
+// inGeneratedFile reports whether an error is located in generated code.
+func inGeneratedFile(msg string) bool {
+	file, _, _ := strings.Cut(msg, ":")
+	return strings.HasPrefix(filepath.Base(file), "zz_generated.")
 }
 
 // relative turns an absolute file:line:col into a project path, as the

@@ -263,3 +263,40 @@ func TestOneMissingDependency(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// TestErrorsInReadingOrder: a file that does not parse is reported alone,
+// not after the errors it causes elsewhere; errors in generated code that
+// follow from errors in the sources are counted, not listed.
+func TestErrorsInReadingOrder(t *testing.T) {
+	generated := "package lib\n\nfunc (t *Thing) DeepCopy() *Thing { return t }\n\nfunc (t *Thing) Copy() *Thing { return t }\n"
+	for _, c := range []struct {
+		name   string
+		source string
+		want   []string
+	}{
+		{"syntax error", "package lib\n\ntype Thing struct {\n\tA int {\n}\n", []string{
+			"lib/lib.go:4:8: expected ';', found '{'",
+			"lib/lib.go:5:3: expected '}', found 'EOF'",
+			"(4 more error(s) follow from these and are not shown"}},
+		{"type error", "package lib\n\ntype Thing2 struct{}\n\nvar X = Y\n", []string{
+			"lib/lib.go:5:9: undefined: Y",
+			"(4 more error(s) follow from these and are not shown"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := module(t, map[string]string{"lib/lib.go": c.source, "lib/zz_generated.deepcopy.go": generated})
+			err := Module(context.Background(), dir)
+			var te *TypeErrors
+			if !errors.As(err, &te) {
+				t.Fatalf("Module: %v, want type errors", err)
+			}
+			if len(te.Errors) != len(c.want) {
+				t.Fatalf("errors:\n%s\nwant %d lines", strings.Join(te.Errors, "\n"), len(c.want))
+			}
+			for i, w := range c.want {
+				if !strings.Contains(te.Errors[i], w) {
+					t.Errorf("line %d = %q, want %q", i, te.Errors[i], w)
+				}
+			}
+		})
+	}
+}
