@@ -237,3 +237,22 @@ func TestInPackageTestsBesideGenerated(t *testing.T) {
 		t.Fatalf("go vet: %v\n%s", err, out)
 	}
 }
+
+// TestMissingRequirementNamed: a test importing a module go.mod does not
+// require is reported at the import, with the command that fixes it, on
+// every run (the failed answer is not remembered).
+func TestMissingRequirementNamed(t *testing.T) {
+	dir := newProject(t)
+	write(t, dir, "internal/controller/cmp_test.go", "package controller_test\n\nimport (\n\t\"testing\"\n\n\t\"github.com/google/go-cmp/cmp\"\n)\n\nfunc TestCmp(t *testing.T) { _ = cmp.Equal(1, 1) }\n")
+	before := treeState(t, dir)
+	for range 2 {
+		code, _, stderr := run(t, "add-api", "--kind", "Schedule", "--dir", dir)
+		want := "internal/controller/cmp_test.go:6:2: github.com/google/go-cmp/cmp is imported, but no module go.mod requires provides it; run go get github.com/google/go-cmp/cmp"
+		if code != 1 || !strings.Contains(stderr, want) {
+			t.Errorf("add-api: exit %d, want 1 and %q:\n%s", code, want, stderr)
+		}
+	}
+	if treeState(t, dir) != before {
+		t.Error("the failed add-api changed the project")
+	}
+}

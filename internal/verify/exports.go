@@ -63,6 +63,17 @@ func (c *checker) loadExternal(paths []string, flags []string) (*external, error
 		if len(ext.errs) > 0 {
 			return ext, nil
 		}
+		// An answer without export data for a package is not one to
+		// remember: the next run must ask again.
+		var absent []string
+		for _, path := range paths {
+			if len(files[path]) == 0 {
+				absent = append(absent, path)
+			}
+		}
+		if len(absent) > 0 {
+			return nil, fmt.Errorf("the go command compiled no export data for %s (and said nothing about why); try go build ./... in the project", strings.Join(absent[:min(3, len(absent))], ", "))
+		}
 		if cacheable {
 			gencache.Store(key, files)
 		}

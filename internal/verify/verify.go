@@ -164,7 +164,7 @@ func (c *checker) run(patterns []string) error {
 		m, err = c.list(patterns, flags)
 	}
 	if err != nil {
-		return err
+		return c.explain(err)
 	}
 	if c.failed() {
 		return c.result()
@@ -174,7 +174,7 @@ func (c *checker) run(patterns []string) error {
 	}
 	ext, err := c.loadExternal(m.external, flags)
 	if err != nil {
-		return fmt.Errorf("loading dependencies: %w", err)
+		return c.explain(fmt.Errorf("loading dependencies: %w", err))
 	}
 	for _, path := range m.external {
 		for _, e := range ext.errs[path] {
@@ -346,6 +346,16 @@ func (c *checker) result() error {
 		errs = append(errs, fmt.Sprintf("(%d more error(s) follow from these and are not shown; they go away once these are fixed)", left))
 	}
 	return &TypeErrors{Errors: errs, Redeclared: c.redeclared}
+}
+
+// explain names what usually makes the go command fail to load a module,
+// which it reports as "updates to go.mod needed" or not at all: an import
+// that no requirement of go.mod provides, with its place.
+func (c *checker) explain(err error) error {
+	if missing := unrequired(c.root); len(missing) > 0 {
+		return &TypeErrors{Errors: missing}
+	}
+	return err
 }
 
 // inGeneratedFile reports whether an error is located in generated code.
