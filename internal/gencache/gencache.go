@@ -27,6 +27,8 @@ import (
 	"strings"
 
 	"golang.org/x/mod/modfile"
+
+	"github.com/open-control-plane/spgen/internal/projectfs"
 )
 
 // format changes whenever the stored form or the key's make-up does.
@@ -75,7 +77,7 @@ func Key(dir string, in Inputs) (key string, ok bool, err error) {
 		name := d.Name()
 		if d.IsDir() {
 			// What the go command ignores, and nested modules.
-			if rel != "." && (strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_") || name == "testdata" || exists(filepath.Join(p, "go.mod"))) {
+			if rel != "." && (projectfs.GoIgnoresDir(name) || exists(filepath.Join(p, "go.mod"))) {
 				return filepath.SkipDir
 			}
 			return nil

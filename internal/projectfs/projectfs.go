@@ -89,6 +89,13 @@ func Resolve(dir string) (string, error) {
 	return resolved, err
 }
 
+// GoIgnoresDir reports whether the go command's ./... patterns skip a
+// directory of this name: hidden ones, those starting with an underscore,
+// and testdata. Walks that must see what the go command reads use it.
+func GoIgnoresDir(name string) bool {
+	return strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_") || name == "testdata"
+}
+
 // Dir is a directory spgen writes into: a project or a staged copy of one.
 type Dir struct {
 	root *os.Root

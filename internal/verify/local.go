@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"golang.org/x/mod/modfile"
+
+	"github.com/open-control-plane/spgen/internal/projectfs"
 )
 
 // localPackage is one package of the module, checked from source: a
@@ -107,7 +109,7 @@ func (d *discovery) match(pattern string) ([]string, error) {
 				return nil
 			}
 			name := e.Name()
-			if p != d.root && (strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_") || name == "testdata" || name == "vendor" || exists(d.overlay, filepath.Join(p, "go.mod"))) {
+			if p != d.root && (projectfs.GoIgnoresDir(name) || name == "vendor" || exists(d.overlay, filepath.Join(p, "go.mod"))) {
 				return filepath.SkipDir
 			}
 			dirs = append(dirs, p)

@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"golang.org/x/mod/modfile"
+
+	"github.com/open-control-plane/spgen/internal/projectfs"
 )
 
 // unrequired finds the imports of the module in root (its tests' too) that
@@ -37,7 +39,7 @@ func unrequired(root string) []string {
 			return err
 		}
 		name := d.Name()
-		if p != root && (strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_") || name == "testdata" || name == "vendor" || fileExists(filepath.Join(p, "go.mod"))) {
+		if p != root && (projectfs.GoIgnoresDir(name) || name == "vendor" || fileExists(filepath.Join(p, "go.mod"))) {
 			return filepath.SkipDir
 		}
 		bp, err := build.ImportDir(p, build.ImportComment)

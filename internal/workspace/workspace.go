@@ -385,7 +385,7 @@ func checkSources(root string) error {
 		rel = filepath.ToSlash(rel)
 		name := d.Name()
 		if d.IsDir() {
-			if rel != "." && (strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_") || name == "testdata" || fileExists(filepath.Join(p, "go.mod"))) {
+			if rel != "." && (projectfs.GoIgnoresDir(name) || fileExists(filepath.Join(p, "go.mod"))) {
 				return filepath.SkipDir
 			}
 			return nil
