@@ -112,7 +112,11 @@ touched when every step succeeded.`,
 			for _, path := range res.Overwritten {
 				rep.Printf("spgen: replaced existing file %s (--force)\n", path)
 			}
-			fmt.Fprintf(out, "Created %s: %d files in %s\n\nNext steps:\n  cd %s\n  go test ./...   # builds the provider and runs its tests against real API servers\n  task            # lists the other tasks: generate, build, e2e, ...\n",
+			fmt.Fprintf(out, "Created %s: %d files in %s\n\nNext steps:\n  cd %s\n"+
+				"  go test ./...   # builds the provider and runs its tests against real API servers\n"+
+				"                  # (a machine's first run builds kube-apiserver and etcd, 5-8 minutes)\n"+
+				"  task dev        # runs it against a local openMCP until Ctrl-C\n"+
+				"  task            # lists the other tasks: generate, build, e2e, ...\n",
 				p.Module, res.Tree.Len(), dir, shellQuote(dir))
 			return nil
 		},

@@ -6,7 +6,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/moby/patternmatcher"
@@ -20,8 +22,9 @@ import (
 // project without touching a file spgen owns: a package under pkg/ with
 // its own tests, used by the reconciler; reconciler fields renamed and
 // added; a plain unit test next to the envtest suite. Then generate,
-// build, vet and the whole test suite pass; the plain unit test passes
-// with no API server binaries at all; and the Docker build context builds
+// build, vet and the whole test suite pass; with no API server binaries
+// the tests build them from the module proxy, and with no module proxy
+// either the plain unit test still passes; and the Docker build context builds
 // the binary.
 func TestUserCodeMovesIn(t *testing.T) {
 	dir := newProject(t)
@@ -83,14 +86,38 @@ func TestPlainUnit(t *testing.T) {
 		}
 	}
 
-	// No binaries anywhere, no network: the plain test passes, the API
-	// server tests fail saying how to provide the binaries.
-	offline := []string{"KUBEBUILDER_ASSETS=", "XDG_DATA_HOME=" + t.TempDir()}
-	out, err := goIn(dir, offline, "test", "-count=1", "-v", "./internal/controller/")
+	// No binaries anywhere: the API server tests build them from the Go
+	// module proxy into setup-envtest's store, say so, and pass.
+	data := t.TempDir()
+	out, err := goDetached(dir, []string{"KUBEBUILDER_ASSETS=", "XDG_DATA_HOME=" + data}, "test", "-count=1", "-v", "./internal/controller/")
+	if err != nil {
+		t.Fatalf("API server tests without binaries: %v\n%s", err, out)
+	}
+	building := "apiserver: building kube-apiserver " + envtestbin.Kubernetes + " and etcd " + envtestbin.Etcd + " from the Go module proxy"
+	for _, want := range []string{"--- PASS: TestPlainUnit", "--- PASS: TestVeleroLifecycle", building} {
+		if !strings.Contains(out, want) {
+			t.Errorf("test output without binaries lacks %q:\n%s", want, out)
+		}
+	}
+	item := filepath.Join(data, "kubebuilder-envtest", "k8s", strings.TrimPrefix(envtestbin.Kubernetes, "v")+"-"+runtime.GOOS+"-"+runtime.GOARCH)
+	for _, name := range []string{"kube-apiserver", "etcd"} {
+		if _, err := os.Stat(filepath.Join(item, name)); err != nil {
+			t.Errorf("the tests did not keep %s in setup-envtest's store: %v", name, err)
+		}
+	}
+
+	// Neither binaries nor a module proxy with their sources: the plain
+	// test passes, the API server tests fail saying how to provide them.
+	testBin := filepath.Join(t.TempDir(), "controller.test")
+	if out, err := goIn(dir, nil, "test", "-c", "-o", testBin, "./internal/controller/"); err != nil {
+		t.Fatalf("go test -c: %v\n%s", err, out)
+	}
+	offline := []string{"KUBEBUILDER_ASSETS=", "XDG_DATA_HOME=" + t.TempDir(), "GOPROXY=off", "GOMODCACHE=" + t.TempDir()}
+	out, err = runDetached(filepath.Join(dir, "internal", "controller"), offline, testBin, "-test.v")
 	if err == nil {
 		t.Fatalf("API server tests passed without binaries:\n%s", out)
 	}
-	for _, want := range []string{"--- PASS: TestPlainUnit", "--- FAIL: TestVeleroLifecycle", "set KUBEBUILDER_ASSETS to a directory holding kube-apiserver and etcd"} {
+	for _, want := range []string{"--- PASS: TestPlainUnit", "--- FAIL: TestVeleroLifecycle", "building them from the Go module proxy failed", "set KUBEBUILDER_ASSETS to a directory holding kube-apiserver and etcd"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("offline test output lacks %q:\n%s", want, out)
 		}
@@ -192,6 +219,21 @@ func dockerContext(t *testing.T, dir string) string {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// goDetached runs the go command without a controlling terminal, so that
+// what the generated tests would say on one goes to their output.
+func goDetached(dir string, env []string, args ...string) (string, error) {
+	return runDetached(dir, env, "go", args...)
+}
+
+func runDetached(dir string, env []string, name string, args ...string) (string, error) {
+	cmd := exec.Command(name, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	out, err := cmd.CombinedOutput()
+	return string(out), err
 }
 
 func goIn(dir string, env []string, args ...string) (string, error) {

@@ -22,13 +22,13 @@ import (
 	"golang.org/x/mod/modfile"
 
 	"github.com/open-control-plane/spgen/internal/gocmd"
+	"github.com/open-control-plane/spgen/internal/stack"
 )
 
-// Versions of the binaries: the Kubernetes release of the stack's k8s.io
-// modules, and the etcd that release requires.
+// Versions of the binaries: those the generated projects' tests build.
 const (
-	Kubernetes = "v1.36.3"
-	Etcd       = "v3.6.8"
+	Kubernetes = stack.Kubernetes
+	Etcd       = stack.Etcd
 )
 
 // Assets returns a directory holding kube-apiserver and etcd, building them
@@ -47,7 +47,8 @@ func Assets(ctx context.Context, log io.Writer) (string, error) {
 	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
 		return "", err
 	}
-	unlock, err := lock(dir + ".spgen-build.lock")
+	// The generated projects' tests take the same lock.
+	unlock, err := lock(dir + ".lock")
 	if err != nil {
 		return "", err
 	}

@@ -32,7 +32,19 @@ type Generation struct {
 }
 
 // Current is the generation new projects get.
-var Current = Generation{Name: "6", Stack: stack.Current, number: 6}
+var Current = Generation{Name: "7", Stack: stack.Current, number: 7}
+
+// Generation 6 downloaded the tests' API server binaries from the internet
+// only, ran `task dev` through `go run` and left its clusters running when
+// the terminal closed or its output pipe broke, mixed the provider's log
+// into the instructions, and reported a missing permission one verb at a
+// time.
+var generation6 = Generation{
+	Name:     "6",
+	Stack:    mustStack("2026.11.2"),
+	number:   6,
+	overlays: []string{"6"},
+}
 
 // Generation 5 labelled every managed object with the provider and a hash
 // of the request's namespace and name only, so two kinds for one managed
@@ -45,7 +57,7 @@ var generation5 = Generation{
 	Name:     "5",
 	Stack:    mustStack("2026.11.2"),
 	number:   5,
-	overlays: []string{"5"},
+	overlays: []string{"6", "5"},
 }
 
 // Generation 4 asked for one rule set on every target cluster
@@ -56,7 +68,7 @@ var generation4 = Generation{
 	Name:     "4",
 	Stack:    mustStack("2026.11.2"),
 	number:   4,
-	overlays: []string{"5", "4"},
+	overlays: []string{"6", "5", "4"},
 }
 
 // Generation 3 wrote a reconciler that created and deleted each object by
@@ -67,7 +79,7 @@ var generation3 = Generation{
 	Name:     "3",
 	Stack:    mustStack("2026.11.2"),
 	number:   3,
-	overlays: []string{"5", "4", "3"},
+	overlays: []string{"6", "5", "4", "3"},
 }
 
 // Generation 2 copied a reconciler's fields in the generated wiring, ran
@@ -77,7 +89,7 @@ var generation2 = Generation{
 	Name:     "2",
 	Stack:    mustStack("2026.11.1"),
 	number:   2,
-	overlays: []string{"5", "4", "3", "2"},
+	overlays: []string{"6", "5", "4", "3", "2"},
 }
 
 // Generation 1 kept the sample of a kind at config/samples/<kind>.yaml,
@@ -87,11 +99,11 @@ var generation1 = Generation{
 	Name:     "1",
 	Stack:    mustStack("2026.08.1"),
 	number:   1,
-	overlays: []string{"5", "4", "3", "2", "1"},
+	overlays: []string{"6", "5", "4", "3", "2", "1"},
 	paths:    map[string]string{"samples/kind.yaml.tmpl": "config/samples/{{.KindLower}}.yaml"},
 }
 
-var generations = []Generation{generation1, generation2, generation3, generation4, generation5, Current}
+var generations = []Generation{generation1, generation2, generation3, generation4, generation5, generation6, Current}
 
 func mustStack(v string) stack.Set {
 	s, ok := stack.Lookup(v)

@@ -74,6 +74,10 @@ type Data struct {
 	GoVersion           string
 	EnvtestK8sVersion   string
 	SetupEnvtestVersion string
+	// KubernetesRelease and EtcdRelease are the exact releases of the API
+	// server binaries the tests build.
+	KubernetesRelease string
+	EtcdRelease       string
 }
 
 // NewData derives the template data of a project for one of its kinds.
@@ -124,6 +128,8 @@ func NewData(p *spec.Project, k spec.Kind, g Generation) Data {
 		GoVersion:           stack.GoVersion,
 		EnvtestK8sVersion:   g.Stack.EnvtestKubernetes,
 		SetupEnvtestVersion: stack.SetupEnvtest,
+		KubernetesRelease:   g.Stack.Kubernetes,
+		EtcdRelease:         g.Stack.Etcd,
 	}
 }
 
@@ -222,8 +228,11 @@ var projectFiles = []file{
 	generated("api/crds.go.tmpl", "api/crds/crds.go", always),
 	generated("provider/deps.go.tmpl", "internal/provider/deps.go", always).from(3),
 	generated("apiserver/apiserver.go.tmpl", "test/apiserver/apiserver.go", always).from(3),
+	generated("apiserver/build.go.tmpl", "test/apiserver/build.go", always).from(7),
 	generated("managed/managed.go.tmpl", "internal/managed/managed.go", always).from(4),
 	generated("managed/managed_test.go.tmpl", "internal/managed/managed_test.go", always).from(4),
+	generated("managed/permissions.go.tmpl", "internal/managed/permissions.go", always).from(7),
+	generated("managed/permissions_test.go.tmpl", "internal/managed/permissions_test.go", always).from(7),
 	generated("local/openmcp.go.tmpl", "test/local/openmcp.go", always).from(5),
 	generated("local/standin.go.tmpl", "test/local/standin.go", always).from(5),
 	generated("local/flux.go.tmpl", "test/local/flux.go", withHelm).from(5),

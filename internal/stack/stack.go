@@ -13,7 +13,7 @@ import (
 
 // Version names this dependency set. It is recorded in every project's lock
 // file so that upgrade knows which stack a project was generated with.
-const Version = "2026.11.2"
+const Version = "2026.12.1"
 
 // GoVersion is the go directive of generated modules: the minimum the
 // openMCP runtime needs.
@@ -28,6 +28,7 @@ var Direct = []Module{
 	{"github.com/openmcp-project/openmcp-operator/lib", "v1.3.0"},
 	{"github.com/openmcp-project/openmcp-testing", "v1.2.0"},
 	{"github.com/spf13/cobra", "v1.10.2"},
+	{"golang.org/x/sys", "v0.47.0"},
 	{"k8s.io/api", "v0.36.3"},
 	{"k8s.io/apiextensions-apiserver", "v0.36.3"},
 	{"k8s.io/apimachinery", "v0.36.3"},
@@ -35,7 +36,6 @@ var Direct = []Module{
 	{"k8s.io/klog/v2", "v2.140.0"},
 	{"k8s.io/utils", "v0.0.0-20260707023825-cf1189d6abe3"},
 	{"sigs.k8s.io/controller-runtime", "v0.24.1"},
-	{"sigs.k8s.io/controller-runtime/tools/setup-envtest", "v0.24.1"},
 	{"sigs.k8s.io/e2e-framework", "v0.7.0"},
 }
 
@@ -72,6 +72,14 @@ type Module struct {
 // generated tests run against: the release of the stack's k8s.io modules.
 const EnvtestKubernetes = "1.36.x"
 
+// Kubernetes is the release of the API servers the generated tests build
+// and run (kube-apiserver from k8s.io/kubernetes at this version), and
+// Etcd the etcd release it is tested with.
+const (
+	Kubernetes = "v1.36.3"
+	Etcd       = "v3.6.8"
+)
+
 // SetupEnvtest is the pinned version of setup-envtest the generated Taskfile
 // and CI use to fetch API server binaries.
 const SetupEnvtest = "v0.24.1"
@@ -103,8 +111,11 @@ type Set struct {
 	// EnvtestKubernetes is the Kubernetes version of the API servers the
 	// set's projects test against.
 	EnvtestKubernetes string
-	goMod             []byte
-	goSum             []byte
+	// Kubernetes and Etcd are the exact releases of the API server
+	// binaries; empty for sets from before the tests built them.
+	Kubernetes, Etcd string
+	goMod            []byte
+	goSum            []byte
 	// helmGoMod and helmGoSum are those of a project that installs its
 	// domain service as a Helm chart; nil for sets from before the option.
 	helmGoMod []byte
@@ -133,10 +144,10 @@ func (s Set) GoSum(helm bool) []byte {
 func (s Set) HasHelm() bool { return s.helmGoMod != nil }
 
 // Current is the dependency set new projects get.
-var Current = Set{Version: Version, EnvtestKubernetes: EnvtestKubernetes, goMod: goMod, goSum: goSum, helmGoMod: helmGoMod, helmGoSum: helmGoSum}
+var Current = Set{Version: Version, EnvtestKubernetes: EnvtestKubernetes, Kubernetes: Kubernetes, Etcd: Etcd, goMod: goMod, goSum: goSum, helmGoMod: helmGoMod, helmGoSum: helmGoSum}
 
 // envtestOf records the envtest version of each earlier set.
-var envtestOf = map[string]string{"2026.08.1": "1.34.x", "2026.11.1": "1.34.x"}
+var envtestOf = map[string]string{"2026.08.1": "1.34.x", "2026.11.1": "1.34.x", "2026.11.2": "1.36.x"}
 
 // Earlier sets are kept (helm/ holding a set's Helm variant), never
 // refreshed, so that upgrades can compute what spgen wrote into a project's

@@ -7,8 +7,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"regexp"
+	"slices"
 	"sort"
 	"strings"
+
+	rbacv1 "k8s.io/api/rbac/v1"
 )
 
 // auditPolicy records every request made with the access the stand-in
@@ -22,16 +26,29 @@ rules:
 - level: None
 `
 
-// Denial is a request the provider made with granted access and the API
-// server refused.
+// Denial is what the provider was refused on one resource with granted
+// access: one report per missing rule, with every verb refused.
 type Denial struct {
+	Refused
+	// Verbs are the refused verbs, in the order they were first refused.
+	Verbs []string
+	// Rule is the +spgen:rbac marker the provider said it needs, if it
+	// did.
+	Rule string
+}
+
+// Refused is a resource the provider was refused, as one user, on one
+// cluster.
+type Refused struct {
 	Cluster     string
 	User        string
-	Verb        string
 	Group       string
 	Resource    string
 	Subresource string
 	Namespace   string
+	// Escalation marks writes RBAC refused because they grant permissions
+	// the provider does not hold itself.
+	Escalation bool
 }
 
 func (d Denial) String() string {
@@ -39,8 +56,18 @@ func (d Denial) String() string {
 	if d.Namespace != "" {
 		where = "in namespace " + d.Namespace
 	}
-	return fmt.Sprintf("forbidden on the %s cluster: %s may not %s %s %s; the provider needs the rule\n\t// +spgen:rbac:cluster=%s,groups=%q,resources=%s,verbs=%s",
-		d.Cluster, d.User, d.Verb, d.resource(), where, d.Cluster, d.Group, d.markerResource(), d.Verb)
+	refused := fmt.Sprintf("forbidden on the %s cluster: %s may not %s %s %s", d.Cluster, d.User, strings.Join(d.Verbs, ", "), d.resource(), where)
+	switch {
+	case d.Rule != "":
+		return fmt.Sprintf("%s; the provider says it needs\n\t// %s", refused, d.Rule)
+	case d.Escalation:
+		return fmt.Sprintf("%s, as that grants permissions it does not hold; the provider needs bind on the role a binding "+
+			"refers to (escalate on a role it writes), e.g.\n\t// +spgen:rbac:cluster=%s,groups=%s,resources=clusterroles,verbs=bind,resourceNames=<role>",
+			refused, d.Cluster, rbacv1.GroupName)
+	default:
+		return fmt.Sprintf("%s; the provider needs the rule\n\t// +spgen:rbac:cluster=%s,groups=%q,resources=%s,verbs=%s",
+			refused, d.Cluster, d.Group, d.markerResource(), strings.Join(d.Verbs, ";"))
+	}
 }
 
 func (d Denial) resource() string {
@@ -71,65 +98,118 @@ type auditEvent struct {
 		APIGroup    string `json:"apiGroup"`
 	} `json:"objectRef"`
 	ResponseStatus *struct {
-		Code int `json:"code"`
+		Code    int    `json:"code"`
+		Message string `json:"message"`
 	} `json:"responseStatus"`
 	Annotations map[string]string `json:"annotations"`
 }
 
-// refusedByRBAC tells a request RBAC refused from one it allowed that was
-// refused later, for instance for creating an object in a namespace that
-// is being deleted: that is no missing permission.
-func (ev auditEvent) refusedByRBAC() bool {
-	return ev.ResponseStatus != nil && ev.ResponseStatus.Code == 403 && ev.Annotations["authorization.k8s.io/decision"] != "allow"
+// refused tells whether RBAC refused the request: for a missing rule, or
+// as an escalation. A request RBAC allowed may still be refused later, for
+// instance for creating an object in a namespace that is being deleted:
+// that is no missing permission.
+func (ev auditEvent) refused() (refused, escalation bool) {
+	if ev.ResponseStatus == nil || ev.ResponseStatus.Code != 403 || ev.ObjectRef == nil {
+		return false, false
+	}
+	if ev.Annotations["authorization.k8s.io/decision"] != "allow" {
+		return true, false
+	}
+	escalation = strings.Contains(ev.ResponseStatus.Message, "attempting to grant RBAC permissions not currently held")
+	return escalation, escalation
 }
 
-// Denials lists, without repeats, every request made with access the
-// stand-in granted that an API server's RBAC refused.
-func (e *Environment) Denials() ([]Denial, error) {
-	seen := map[Denial]bool{}
-	var out []Denial
+// Denials lists every request made with access the stand-in granted that
+// an API server's RBAC refused, one per resource, with the rule p's log
+// names for it when p is not nil (a managed set's PermissionError knows
+// every verb the set needs, where RBAC refused only the first).
+func (e *Environment) Denials(p *Process) ([]Denial, error) {
+	var out []*Denial
+	byResource := map[Refused]*Denial{}
 	for _, s := range e.servers {
-		f, err := os.Open(s.audit)
-		if os.IsNotExist(err) {
-			continue
-		}
+		events, err := refusedEvents(s.audit)
 		if err != nil {
 			return nil, err
 		}
-		sc := bufio.NewScanner(f)
-		sc.Buffer(make([]byte, 0, 64*1024), 4*1024*1024)
-		for sc.Scan() {
-			var ev auditEvent
-			if json.Unmarshal(sc.Bytes(), &ev) != nil || ev.Stage != "ResponseComplete" || !ev.refusedByRBAC() || ev.ObjectRef == nil {
-				continue
-			}
-			d := Denial{Cluster: s.name, User: ev.User.Username, Verb: ev.Verb, Group: ev.ObjectRef.APIGroup,
-				Resource: ev.ObjectRef.Resource, Subresource: ev.ObjectRef.Subresource, Namespace: ev.ObjectRef.Namespace}
-			if !seen[d] {
-				seen[d] = true
+		for _, ev := range events {
+			_, escalation := ev.refused()
+			key := Refused{Cluster: s.name, User: ev.User.Username, Group: ev.ObjectRef.APIGroup, Resource: ev.ObjectRef.Resource,
+				Subresource: ev.ObjectRef.Subresource, Namespace: ev.ObjectRef.Namespace, Escalation: escalation}
+			d, ok := byResource[key]
+			if !ok {
+				d = &Denial{Refused: key}
+				byResource[key] = d
 				out = append(out, d)
 			}
-		}
-		err = sc.Err()
-		f.Close()
-		if err != nil {
-			return nil, err
+			if !slices.Contains(d.Verbs, ev.Verb) {
+				d.Verbs = append(d.Verbs, ev.Verb)
+			}
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].String() < out[j].String() })
-	return out, nil
+	denials := make([]Denial, len(out))
+	for i, d := range out {
+		denials[i] = *d
+		if p != nil {
+			denials[i].Rule = d.statedIn(p.Log())
+		}
+	}
+	sort.Slice(denials, func(i, j int) bool { return denials[i].String() < denials[j].String() })
+	return denials, nil
+}
+
+// refusedEvents reads the requests RBAC refused from an audit log.
+func refusedEvents(path string) ([]auditEvent, error) {
+	f, err := os.Open(path)
+	if os.IsNotExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var events []auditEvent
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 0, 64*1024), 4*1024*1024)
+	for sc.Scan() {
+		var ev auditEvent
+		if json.Unmarshal(sc.Bytes(), &ev) != nil || ev.Stage != "ResponseComplete" {
+			continue
+		}
+		if refused, _ := ev.refused(); refused {
+			events = append(events, ev)
+		}
+	}
+	return events, sc.Err()
 }
 
 // DenialsError is nil when the provider was never refused, and otherwise
-// names every refused request.
-func (e *Environment) DenialsError() error {
-	denials, err := e.Denials()
-	if err != nil || len(denials) == 0 {
+// names every refused request with the rule that allows it.
+func (e *Environment) DenialsError(p *Process) error {
+	denials, err := e.Denials(p)
+	if err != nil {
 		return err
+	}
+	return denialsError(denials)
+}
+
+func denialsError(denials []Denial) error {
+	if len(denials) == 0 {
+		return nil
 	}
 	lines := make([]string, len(denials))
 	for i, d := range denials {
 		lines[i] = d.String()
 	}
 	return fmt.Errorf("the provider made requests its access does not allow:\n%s", strings.Join(lines, "\n"))
+}
+
+// statedIn finds the rule for d a log names, in plain text or JSON.
+func (d Denial) statedIn(log string) string {
+	group, resource := regexp.QuoteMeta(d.Group), regexp.QuoteMeta(d.markerResource())
+	if d.Escalation {
+		group, resource = regexp.QuoteMeta(rbacv1.GroupName), "(?:cluster)?roles"
+	}
+	rule := regexp.MustCompile(`\+spgen:rbac:cluster=` + regexp.QuoteMeta(d.Cluster) + `,groups=\\?"?` + group +
+		`\\?"?,resources=` + resource + `,verbs=[a-z;]+(?:,resourceNames=[a-z0-9.:-]+)?`)
+	return strings.ReplaceAll(rule.FindString(log), `\"`, `"`)
 }

@@ -163,9 +163,16 @@ type Set struct {
 }
 
 // NewSet starts a set of objects for owner. clients are the clusters the
-// set may use.
+// set may use. A request RBAC refuses fails with a PermissionError naming
+// the rule that allows everything the set does.
 func NewSet(owner Owner, clients map[Cluster]client.Client) *Set {
-	return &Set{owner: owner, clients: clients, prune: map[Cluster][]schema.GroupVersionKind{}}
+	explained := make(map[Cluster]client.Client, len(clients))
+	for cluster, c := range clients {
+		if c != nil {
+			explained[cluster] = permissionClient{Client: c, cluster: cluster}
+		}
+	}
+	return &Set{owner: owner, clients: explained, prune: map[Cluster][]schema.GroupVersionKind{}}
 }
 
 // Labels are the labels every object of the set carries. Put them on what

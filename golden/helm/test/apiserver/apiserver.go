@@ -2,37 +2,27 @@
 
 // Package apiserver runs real Kubernetes API servers (kube-apiserver and
 // etcd, through envtest) for the provider's tests. It finds the binaries
-// itself, so `go test ./...` needs no set-up: KUBEBUILDER_ASSETS when it
-// is set, otherwise setup-envtest's store, where Kubernetes
-// 1.36.x is downloaded on first use and kept.
+// itself, so `go test ./...` needs no set-up and no internet beyond the Go
+// module proxy: KUBEBUILDER_ASSETS when it is set, otherwise setup-envtest's
+// store, where Kubernetes v1.36.3 is built from the module proxy on
+// first use and kept (see build.go).
 package apiserver
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"os"
-	"runtime"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/go-logr/logr"
-	"github.com/spf13/afero"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
-	setupenv "sigs.k8s.io/controller-runtime/tools/setup-envtest/env"
-	"sigs.k8s.io/controller-runtime/tools/setup-envtest/remote"
-	"sigs.k8s.io/controller-runtime/tools/setup-envtest/store"
-	"sigs.k8s.io/controller-runtime/tools/setup-envtest/versions"
-	"sigs.k8s.io/controller-runtime/tools/setup-envtest/workflows"
 )
 
 // KubernetesVersion is the version of the API servers the tests run
 // against, matching the Kubernetes libraries the provider is built with.
-const KubernetesVersion = "1.36.x"
+const KubernetesVersion = "v1.36.3"
 
 // TimeoutScaleVariable names the environment variable that multiplies every
 // deadline of the tests, e.g. TEST_TIMEOUT_SCALE=3 on a slow or busy
@@ -56,7 +46,7 @@ var (
 )
 
 // Binaries returns the directory holding kube-apiserver and etcd, looking
-// them up (and downloading them) once per test binary.
+// them up (and building them) once per test binary.
 func Binaries() (string, error) {
 	binariesOnce.Do(func() { binariesDir, binariesErr = findBinaries() })
 	return binariesDir, binariesErr
@@ -66,51 +56,22 @@ func findBinaries() (string, error) {
 	if dir := os.Getenv("KUBEBUILDER_ASSETS"); dir != "" {
 		return dir, nil
 	}
-	storeDir, err := store.DefaultStoreDir()
+	// envtest takes a KUBEBUILDER_ASSETS that is set but empty for the
+	// working directory, and then finds no binaries.
+	if err := os.Unsetenv("KUBEBUILDER_ASSETS"); err != nil {
+		return "", err
+	}
+	dir, err := storeItem()
 	if err != nil {
 		return "", fmt.Errorf("locating setup-envtest's store: %w", err)
 	}
-	dir, err := use(storeDir)
-	if err != nil {
+	if err := provide(dir); err != nil {
 		return "", fmt.Errorf("the API server tests need kube-apiserver and etcd of Kubernetes %s: "+
-			"KUBEBUILDER_ASSETS is not set, none are in %s, and downloading them failed (%v). "+
-			"Run the tests once with internet access (the binaries are kept in %s), "+
+			"KUBEBUILDER_ASSETS is not set, none are in %s, and building them from the Go module proxy failed: %w\n"+
+			"Make the module proxy reachable (GOPROXY) or fill the module cache where it is, "+
+			"run `task envtest` where the internet is, "+
 			"or set KUBEBUILDER_ASSETS to a directory holding kube-apiserver and etcd",
-			KubernetesVersion, storeDir, err, storeDir)
-	}
-	return dir, nil
-}
-
-// use runs setup-envtest's `use` workflow: the newest matching version in
-// the store, downloaded into it when there is none.
-func use(storeDir string) (dir string, err error) {
-	spec, err := versions.FromExpr(KubernetesVersion)
-	if err != nil {
-		return "", err
-	}
-	var out bytes.Buffer
-	env := &setupenv.Env{
-		Platform:  versions.PlatformItem{Platform: versions.Platform{OS: runtime.GOOS, Arch: runtime.GOARCH}},
-		VerifySum: true,
-		Client:    &remote.HTTPClient{IndexURL: remote.DefaultIndexURL, Log: logr.Discard()},
-		Log:       logr.Discard(),
-		Version:   spec,
-		Store:     store.NewAt(storeDir),
-		FS:        afero.Afero{Fs: afero.NewOsFs()},
-		Out:       &out,
-	}
-	// setup-envtest reports failures by panicking with an exit code.
-	defer func() {
-		if cause := recover(); cause != nil {
-			if setupenv.CheckRecover(cause, func(_ int, e error) { err = e }) {
-				panic(cause)
-			}
-		}
-	}()
-	env.CheckCoherence()
-	workflows.Use{PrintFormat: setupenv.PrintPath}.Do(env)
-	if dir = strings.TrimSpace(out.String()); dir == "" {
-		return "", errors.New("setup-envtest printed no path")
+			KubernetesVersion, dir, err)
 	}
 	return dir, nil
 }

@@ -117,7 +117,7 @@ func (p *Process) Wait(timeout time.Duration) error {
 		return fmt.Errorf("%s did not finish within %s; its log ends:\n%s", p.name(), timeout, p.Tail(30))
 	}
 	if p.err != nil {
-		return fmt.Errorf("%s failed (%v); its log ends:\n%s", p.name(), p.err, p.Tail(30))
+		return fmt.Errorf("%s failed (%w); its log ends:\n%s", p.name(), p.err, p.Tail(30))
 	}
 	return nil
 }
@@ -132,6 +132,9 @@ func (p *Process) Exited() error {
 		return nil
 	}
 }
+
+// Done is closed once the process exited.
+func (p *Process) Done() <-chan struct{} { return p.done }
 
 // Stop sends SIGTERM, as Kubernetes does to stop a pod, and expects a
 // clean exit within timeout.

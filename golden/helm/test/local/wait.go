@@ -5,6 +5,7 @@ package local
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -23,8 +24,9 @@ func (e *Environment) WaitFor(ctx context.Context, p *Process, what string, time
 	timeout = apiserver.Timeout(timeout)
 	deadline := time.Now().Add(timeout)
 	status := ""
+	var refused time.Time
 	for {
-		if err := e.DenialsError(); err != nil {
+		if err := e.refusals(p, &refused); err != nil {
 			return fmt.Errorf("waiting for %s: %w", what, err)
 		}
 		if p != nil {
@@ -49,6 +51,24 @@ func (e *Environment) WaitFor(ctx context.Context, p *Process, what string, time
 		case <-time.After(tick):
 		}
 	}
+}
+
+// refusals reports the requests the provider was refused once its log
+// explains each (it logs the error right after RBAC refused the request),
+// or a little later without. since records when the first was seen.
+func (e *Environment) refusals(p *Process, since *time.Time) error {
+	denials, err := e.Denials(p)
+	if err != nil || len(denials) == 0 {
+		return err
+	}
+	if since.IsZero() {
+		*since = time.Now()
+	}
+	explained := !slices.ContainsFunc(denials, func(d Denial) bool { return d.Rule == "" })
+	if p == nil || explained || time.Since(*since) > apiserver.Timeout(10*time.Second) {
+		return denialsError(denials)
+	}
+	return nil
 }
 
 func (e *Environment) timeout(p *Process, what string, timeout time.Duration, status string) error {

@@ -44,6 +44,12 @@ var env *local.Environment
 func TestMain(m *testing.M) { os.Exit(runTests(m)) }
 
 func runTests(m *testing.M) int {
+	// On a machine's first run the API server binaries are built, which
+	// takes longer than starting the local openMCP may.
+	if _, err := apiserver.Binaries(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), apiserver.Timeout(5*time.Minute))
 	defer cancel()
 	var err error

@@ -2,20 +2,27 @@
 
 // Command dev runs the provider from source against a local openMCP (`task
 // dev`): the clusters, the stand-in operator, and a managed control plane
-// named like the samples, until Ctrl-C.
+// named like the samples, until it is stopped. Ctrl-C, SIGTERM, a closed
+// terminal (SIGHUP) and a broken output pipe all stop the provider and
+// every API server, and end with exit status 0.
 package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"example.com/acme/sp-velero/internal/wiring"
+	"example.com/acme/sp-velero/test/apiserver"
 	"example.com/acme/sp-velero/test/local"
 )
 
@@ -27,75 +34,144 @@ func main() {
 }
 
 func run() error {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := stopSignals()
 	defer stop()
-	dir, err := filepath.Abs(filepath.Join("bin", "local-openmcp"))
+	dir, err := freshDir(filepath.Join("bin", "local-openmcp"))
 	if err != nil {
 		return err
 	}
-	if err := os.RemoveAll(dir); err != nil {
-		return err
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
+	// On a machine's first run the API server binaries are built; that
+	// says what it does itself.
+	if _, err := apiserver.Binaries(); err != nil {
+		return stopped(ctx, err)
 	}
 	fmt.Println("Starting the local openMCP ...")
 	env, err := local.Start(ctx, local.Options{ProviderName: "velero", Workload: wiring.WorkloadCluster, Dir: dir})
 	if err != nil {
-		return err
+		return stopped(ctx, err)
 	}
 	defer env.Stop()
+	logPath := filepath.Join(dir, "provider.log")
+	log, err := os.Create(logPath)
+	if err != nil {
+		return err
+	}
+	defer log.Close()
+	provider, err := startProvider(ctx, env, log)
+	if err != nil {
+		return stopped(ctx, err)
+	}
+	printHowTo(env, logPath)
+	return waitProvider(ctx, env, provider)
+}
+
+// freshDir empties dir, which holds the previous run's kubeconfigs and
+// logs, and returns its absolute path.
+func freshDir(dir string) (string, error) {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return "", err
+	}
+	return dir, os.MkdirAll(dir, 0o755)
+}
+
+// stopSignals returns a context that ends on SIGINT, SIGTERM, SIGHUP or a
+// broken output pipe. Catching SIGPIPE turns a write to a broken pipe
+// into an error instead of an exit that leaves the clusters running.
+func stopSignals() (context.Context, context.CancelFunc) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGPIPE)
+	ctx, cancel := context.WithCancel(ctx)
+	go func() {
+		if outputBroken() {
+			cancel()
+		}
+	}()
+	return ctx, func() { cancel(); stop() }
+}
+
+// outputBroken waits until standard output is a pipe whose reader went
+// away (`task dev | head`), which may be long before anything is written
+// to it again; it returns false at once for a terminal or a file.
+func outputBroken() bool {
+	var st unix.Stat_t
+	if unix.Fstat(1, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFIFO {
+		return false
+	}
+	fds := []unix.PollFd{{Fd: 1}}
+	for {
+		_, err := unix.Poll(fds, -1)
+		if err == unix.EINTR {
+			continue
+		}
+		return err == nil && fds[0].Revents&(unix.POLLERR|unix.POLLHUP) != 0
+	}
+}
+
+// stopped is nil when err is what stopping while starting caused.
+func stopped(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+// startProvider builds the provider and runs its init and then the
+// provider itself, both logging to log.
+func startProvider(ctx context.Context, env *local.Environment, log *os.File) (*local.Process, error) {
 	// The samples in config/samples are for the managed control plane
 	// "test" in namespace "default".
 	if err := env.AddMCP(ctx, "test", "default"); err != nil {
-		return err
+		return nil, err
 	}
 	fmt.Println("Building ./cmd/sp-velero ...")
 	bin, err := env.Build(ctx, "./cmd/sp-velero")
 	if err != nil {
-		return err
+		return nil, err
 	}
-	initJob, err := local.StartProcess(env.Command(bin, "init"), os.Stderr)
+	initJob, err := local.StartProcess(env.Command(bin, "init"), log)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := initJob.Wait(time.Minute); err != nil {
-		return err
+		return nil, err
 	}
-	provider, err := local.StartProcess(env.Command(bin, "run", "--health-probe-bind-address=127.0.0.1:0"), os.Stderr)
-	if err != nil {
-		return err
-	}
-	printHowTo(env)
+	return local.StartProcess(env.Command(bin, "run", "--health-probe-bind-address=127.0.0.1:0"), log)
+}
+
+// waitProvider stops the provider as Kubernetes stops a pod once ctx ends,
+// and reports every request its access did not allow.
+func waitProvider(ctx context.Context, env *local.Environment, provider *local.Process) error {
+	var err error
 	select {
 	case <-ctx.Done():
-		fmt.Println("\nStopping ...")
-		return provider.Stop(30 * time.Second)
-	case <-providerExit(provider):
-		return provider.Exited()
+		fmt.Fprintln(os.Stderr, "\nStopping the provider and the clusters ...")
+		if err = provider.Stop(30 * time.Second); terminatedEarly(err) {
+			err = nil
+		}
+	case <-provider.Done():
+		err = provider.Exited()
 	}
+	if denials := env.DenialsError(provider); denials != nil {
+		fmt.Fprintln(os.Stderr, denials)
+	}
+	return err
 }
 
-func providerExit(p *local.Process) <-chan struct{} {
-	done := make(chan struct{})
-	go func() {
-		for p.Exited() == nil {
-			time.Sleep(200 * time.Millisecond)
-		}
-		close(done)
-	}()
-	return done
+// terminatedEarly tells a provider that SIGTERM ended before it could
+// handle it, stopped right after it started: no failure of its own.
+func terminatedEarly(err error) bool {
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) {
+		return false
+	}
+	status, ok := exit.Sys().(syscall.WaitStatus)
+	return ok && status.Signaled() && status.Signal() == syscall.SIGTERM
 }
 
-func printHowTo(env *local.Environment) {
-	rel := func(p string) string {
-		if wd, err := os.Getwd(); err == nil {
-			if r, err := filepath.Rel(wd, p); err == nil {
-				return r
-			}
-		}
-		return p
-	}
+func printHowTo(env *local.Environment, logPath string) {
 	fmt.Printf(`
 The provider runs against a local openMCP. Its clusters (administrator kubeconfigs):
   platform     %s
@@ -106,6 +182,8 @@ The provider runs against a local openMCP. Its clusters (administrator kubeconfi
 		fmt.Printf("  workload     %s\n", rel(env.Kubeconfig(local.Workload)))
 	}
 	fmt.Printf(`
+The provider's log: %[6]s (tail -f it)
+
 Try it:
   kubectl --kubeconfig %[1]s apply -f config/samples/providerconfig.yaml
   kubectl --kubeconfig %[2]s apply -f config/samples/%[3]s_%[4]s.yaml
@@ -113,5 +191,15 @@ Try it:
 
 Ctrl-C stops the provider and the clusters.
 `, rel(env.Kubeconfig(local.Platform)), rel(env.Kubeconfig(local.Onboarding)),
-		wiring.Kinds[0].Version, strings.ToLower(wiring.Kinds[0].Kind), wiring.Kinds[0].Kind)
+		wiring.Kinds[0].Version, strings.ToLower(wiring.Kinds[0].Kind), wiring.Kinds[0].Kind, rel(logPath))
+}
+
+// rel shortens a path below the working directory.
+func rel(path string) string {
+	if wd, err := os.Getwd(); err == nil {
+		if r, err := filepath.Rel(wd, path); err == nil && !strings.HasPrefix(r, "..") {
+			return r
+		}
+	}
+	return path
 }

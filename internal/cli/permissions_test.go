@@ -1,0 +1,41 @@
+package cli_test
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/open-control-plane/spgen/internal/envtestbin"
+)
+
+// TestMissingRuleReportedWhole: a provider that lacks the rule for an
+// object its managed set applies is told, in one run of its local
+// end-to-end test, the whole rule the set needs, not the one verb RBAC
+// refused first.
+func TestMissingRuleReportedWhole(t *testing.T) {
+	dir := newProject(t)
+	const marker = "// +spgen:rbac:cluster=mcp,groups=apps,resources=deployments,verbs=get;list;watch;create;update;patch;delete\n"
+	edit(t, dir+"/internal/controller/velero_controller.go", marker, "")
+	if code, _, stderr := run(t, "generate", "--dir", dir); code != 0 {
+		t.Fatalf("generate: exit %d\n%s", code, stderr)
+	}
+	assets, err := envtestbin.Assets(context.Background(), os.Stderr)
+	if err != nil {
+		t.Fatalf("provisioning envtest binaries: %v", err)
+	}
+	out, err := goIn(dir, []string{"KUBEBUILDER_ASSETS=" + assets}, "test", "-count=1", "-run", "^TestVelero$", "./test/local/")
+	if err == nil {
+		t.Fatalf("the local end-to-end test passed without the deployments rule:\n%s", out)
+	}
+	for _, want := range []string{
+		"the provider made requests its access does not allow:",
+		"may not get deployments.apps in namespace velero-",
+		"; the provider says it needs\n",
+		"\t// +spgen:rbac:cluster=mcp,groups=\"apps\",resources=deployments,verbs=get;list;watch;create;update;patch;delete\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the local test's report lacks %q:\n%s", want, out)
+		}
+	}
+}
