@@ -10,6 +10,7 @@ import (
 	"go/format"
 	"go/parser"
 	"go/token"
+	"path"
 	pathpkg "path"
 	"strings"
 	"text/template"
@@ -67,10 +68,20 @@ type Data struct {
 
 	// Spgen is the command that runs the spgen version the project was
 	// written with; SpgenPinned says whether that is a release.
-	Spgen               string
-	SpgenPinned         bool
-	ImageRepo           string
-	Owner               string
+	Spgen       string
+	SpgenPinned bool
+	ImageRepo   string
+	Owner       string
+	// CodeOwners is the team CODEOWNERS names, and ComponentProvider the
+	// organisation the OCM component names as its provider.
+	CodeOwners        string
+	ComponentProvider string
+	// ComponentName is the OCM component's name: the module path in lower
+	// case, as openMCP names its providers' components.
+	ComponentName string
+	// ComponentRepository is the OCI repository releases publish the
+	// component to: the image's registry path.
+	ComponentRepository string
 	GoVersion           string
 	EnvtestK8sVersion   string
 	SetupEnvtestVersion string
@@ -83,9 +94,10 @@ type Data struct {
 // NewData derives the template data of a project for one of its kinds.
 func NewData(p *spec.Project, k spec.Kind, g Generation) Data {
 	owner := "your-org/your-team"
+	org := "your-org"
 	image := "ghcr.io/your-org/" + p.RepoName()
 	if parts := strings.Split(p.Module, "/"); len(parts) >= 3 && parts[0] == "github.com" {
-		owner = parts[1]
+		owner, org = parts[1], parts[1]
 		image = "ghcr.io/" + strings.ToLower(parts[1]) + "/" + p.RepoName()
 	}
 	domainKind := "Example" + k.Kind
@@ -125,6 +137,10 @@ func NewData(p *spec.Project, k spec.Kind, g Generation) Data {
 
 		ImageRepo:           image,
 		Owner:               owner,
+		CodeOwners:          org + "/" + p.RepoName() + "-maintainers",
+		ComponentProvider:   org,
+		ComponentName:       strings.ToLower(p.Module),
+		ComponentRepository: path.Dir(image),
 		GoVersion:           stack.GoVersion,
 		EnvtestK8sVersion:   g.Stack.EnvtestKubernetes,
 		SetupEnvtestVersion: stack.SetupEnvtest,
@@ -138,13 +154,15 @@ const spgenModule = "github.com/open-control-plane/spgen/cmd/spgen"
 
 // spgenCommand pins a released spgen with `go run`, so a provider's
 // Taskfile and CI need nothing installed. A development build has no
-// version to pin: the project runs the latest release (generation 2 and
-// earlier expected a spgen on PATH, which nothing installed).
+// version to pin: the project runs the spgen on PATH (generations 3 to 6
+// ran the latest release instead).
 func spgenCommand(g Generation, version string) string {
 	switch {
 	case semver.IsValid(version):
 		return "go run " + spgenModule + "@" + version
-	case g.number >= 3:
+	case g.number >= 3 && g.number <= 6:
+		// Module proxies may refuse @latest, and a later release fails
+		// `generate --check` without any change of the user's.
 		return "go run " + spgenModule + "@latest"
 	}
 	return "spgen"
@@ -221,6 +239,12 @@ var projectFiles = []file{
 	scaffolded("repo/gitignore.tmpl", ".gitignore", always),
 	scaffolded("repo/golangci.yaml.tmpl", ".golangci.yaml", always),
 	scaffolded("repo/CODEOWNERS.tmpl", "CODEOWNERS", always),
+	scaffolded("repo/LICENSE.tmpl", "LICENSE", always).from(7),
+	scaffolded("repo/LICENSE.tmpl", "LICENSES/Apache-2.0.txt", always).from(7),
+	scaffolded("repo/REUSE.toml.tmpl", "REUSE.toml", always).from(7),
+	scaffolded("repo/VERSION.tmpl", "VERSION", always).from(7),
+	scaffolded("repo/renovate.json.tmpl", "renovate.json", always).from(7),
+	scaffolded("repo/component-constructor.yaml.tmpl", "component-constructor.yaml", always).from(7),
 	scaffolded("repo/workflows/ci.yaml.tmpl", ".github/workflows/ci.yaml", always),
 	scaffolded("repo/workflows/release.yaml.tmpl", ".github/workflows/release.yaml", always),
 	scaffolded("hack/boilerplate.go.txt.tmpl", "hack/boilerplate.go.txt", always),
@@ -245,6 +269,8 @@ var projectFiles = []file{
 	scaffolded("controller/common.go.tmpl", "internal/controller/common.go", always),
 	scaffolded("controller/helm.go.tmpl", "internal/controller/helm.go", withHelm).from(4),
 	scaffolded("samples/providerconfig.yaml.tmpl", "config/samples/providerconfig.yaml", always),
+	scaffolded("deploy/serviceprovider.yaml.tmpl", "config/deploy/serviceprovider.yaml", always).from(7),
+	generated("release/component_test.go.tmpl", "test/release/component_test.go", always).from(7),
 	scaffolded("controller/suite_test.go.tmpl", "internal/controller/suite_test.go", always),
 	scaffolded("controller/harness_test.go.tmpl", "internal/controller/harness_test.go", always),
 	scaffolded("controller/samples_test.go.tmpl", "internal/controller/samples_test.go", always).from(6),

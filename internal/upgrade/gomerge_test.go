@@ -10,6 +10,7 @@ import (
 
 	"github.com/open-control-plane/spgen/internal/create"
 	"github.com/open-control-plane/spgen/internal/project"
+	"github.com/open-control-plane/spgen/internal/stack"
 	"github.com/open-control-plane/spgen/internal/upgrade"
 )
 
@@ -99,7 +100,11 @@ func TestUpgradeTidiesUserRequirements(t *testing.T) {
 	}
 	goCmd(t, dir, "mod", "tidy", "-diff")
 	mod := read(t, dir, "go.mod")
-	for _, want := range []string{"github.com/google/go-cmp", "sigs.k8s.io/controller-runtime/tools/setup-envtest v0.24.1"} {
+	wants := []string{"github.com/google/go-cmp"}
+	for _, m := range stack.Direct {
+		wants = append(wants, m.Path+" "+m.Version)
+	}
+	for _, want := range wants {
 		if !strings.Contains(mod, want) {
 			t.Errorf("go.mod lacks %s:\n%s", want, mod)
 		}

@@ -36,7 +36,9 @@ import (
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	"sigs.k8s.io/yaml"
 
+	providercrds "example.com/acme/sp-velero/api/crds"
 	"example.com/acme/sp-velero/internal/wiring"
 	"example.com/acme/sp-velero/test/apiserver"
 )
@@ -196,11 +198,13 @@ func (e *Environment) writeKubeconfig(env *envtest.Environment, u envtest.User, 
 // cluster-admin to the provider's ServiceAccount on the platform cluster.
 func (e *Environment) preparePlatform(ctx context.Context) error {
 	c := e.admin[Platform]
-	if err := e.installOpenMCPCRDs(ctx); err != nil {
+	if err := e.installCRDs(ctx); err != nil {
 		return err
 	}
-	sp := &providerv1alpha1.ServiceProvider{ObjectMeta: metav1.ObjectMeta{Name: e.opts.ProviderName}}
-	sp.Spec.Image = "local"
+	sp, err := deployedServiceProvider(e.opts.ProviderName)
+	if err != nil {
+		return err
+	}
 	objs := []client.Object{
 		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: e.ProviderNamespace()}},
 		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: clusterNamespace}},
@@ -225,12 +229,49 @@ func (e *Environment) preparePlatform(ctx context.Context) error {
 	return e.writeKubeconfig(e.servers[Platform].env, envtest.User{Name: e.providerUser()}, "provider")
 }
 
-// installOpenMCPCRDs installs openMCP's CRDs on the cluster each one's
-// label names, as the operator does.
-func (e *Environment) installOpenMCPCRDs(ctx context.Context) error {
+// ServiceProviderFile is the ServiceProvider object an openMCP installation
+// deploys the provider with, relative to the module root.
+const ServiceProviderFile = "config/deploy/serviceprovider.yaml"
+
+// deployedServiceProvider reads ServiceProviderFile as the API server
+// would (unknown fields are errors) and checks it names the provider.
+func deployedServiceProvider(name string) (*providerv1alpha1.ServiceProvider, error) {
+	root, err := ModuleRoot()
+	if err != nil {
+		return nil, err
+	}
+	data, err := os.ReadFile(filepath.Join(root, ServiceProviderFile))
+	if err != nil {
+		return nil, err
+	}
+	sp := &providerv1alpha1.ServiceProvider{}
+	if err := yaml.UnmarshalStrict(data, sp); err != nil {
+		return nil, fmt.Errorf("%s: %w", ServiceProviderFile, err)
+	}
+	gvk := providerv1alpha1.GroupVersion.WithKind("ServiceProvider")
+	if sp.GroupVersionKind() != gvk || sp.Name != name || sp.Spec.Image == "" {
+		return nil, fmt.Errorf("%s: want a %s named %q with an image, got a %s named %q with image %q",
+			ServiceProviderFile, gvk.Kind, name, sp.GroupVersionKind(), sp.Name, sp.Spec.Image)
+	}
+	return sp, nil
+}
+
+// installCRDs installs openMCP's CRDs on the clusters they belong on, and
+// the provider's CRDs for the platform cluster, as the bootstrapper applies
+// them from the provider's release before the provider starts.
+func (e *Environment) installCRDs(ctx context.Context) error {
 	all, err := crds.CRDs()
 	if err != nil {
 		return err
+	}
+	own, err := providercrds.CRDs()
+	if err != nil {
+		return err
+	}
+	for _, crd := range own {
+		if crd.Labels[openmcpconst.ClusterLabel] == Platform {
+			all = append(all, crd)
+		}
 	}
 	for _, crd := range all {
 		c := e.admin[crd.Labels[openmcpconst.ClusterLabel]]

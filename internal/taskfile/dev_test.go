@@ -1,4 +1,4 @@
-package devloop
+package taskfile
 
 import (
 	"bufio"
@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -62,14 +63,30 @@ func TestDevStopsEverything(t *testing.T) {
 // cache keeps it).
 func installTask(t *testing.T) string {
 	t.Helper()
-	bin := t.TempDir()
-	cmd := exec.Command("go", "install", task)
-	cmd.Env = append(os.Environ(), "GOBIN="+bin, "GOFLAGS=-mod=mod")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go install %s: %v\n%s", task, err, out)
+	taskOnce.Do(func() {
+		bin, err := os.MkdirTemp("", "spgen-task-")
+		if err != nil {
+			taskErr = err
+			return
+		}
+		cmd := exec.Command("go", "install", task)
+		cmd.Env = append(os.Environ(), "GOBIN="+bin, "GOFLAGS=-mod=mod")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			taskErr = fmt.Errorf("go install %s: %v\n%s", task, err, out)
+		}
+		taskBin = filepath.Join(bin, "task")
+	})
+	if taskErr != nil {
+		t.Fatal(taskErr)
 	}
-	return filepath.Join(bin, "task")
+	return taskBin
 }
+
+var (
+	taskOnce sync.Once
+	taskBin  string
+	taskErr  error
+)
 
 func copyProject(t *testing.T, from string) string {
 	t.Helper()
