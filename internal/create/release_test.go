@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/open-control-plane/spgen/internal/envtestbin"
+	"github.com/open-control-plane/spgen/internal/stack"
 	"github.com/open-control-plane/spgen/internal/testutil"
 )
 
@@ -85,9 +86,15 @@ func checkRenovate(t *testing.T, files map[string][]byte) {
 		t.Fatalf("renovate.json: want one custom manager with one pattern, got %+v", config)
 	}
 	pattern := regexp.MustCompile(config.CustomManagers[0].MatchStrings[0])
-	m := pattern.FindStringSubmatch(string(files[".github/workflows/release.yaml"]))
-	if m == nil || m[pattern.SubexpIndex("depName")] != "open-component-model/ocm" || !strings.HasPrefix(m[pattern.SubexpIndex("currentValue")], "v") {
-		t.Errorf("Renovate's custom manager does not find the ocm CLI's version in release.yaml: %q", m)
+	for path, want := range map[string][2]string{
+		".github/workflows/release.yaml": {"open-component-model/ocm", "v"},
+		".github/workflows/ci.yaml":      {"github.com/golangci/golangci-lint/v2", stack.GolangciLint},
+		"Taskfile.yaml":                  {"github.com/golangci/golangci-lint/v2", stack.GolangciLint},
+	} {
+		m := pattern.FindStringSubmatch(string(files[path]))
+		if m == nil || m[pattern.SubexpIndex("depName")] != want[0] || !strings.HasPrefix(m[pattern.SubexpIndex("currentValue")], want[1]) {
+			t.Errorf("Renovate's custom manager does not find %s %s in %s: %q", want[0], want[1], path, m)
+		}
 	}
 }
 
@@ -109,7 +116,6 @@ func defined(files map[string][]byte, decl string) bool {
 	}
 	return false
 }
-
 
 // TestServiceProviderStrict: the local openMCP deploys the provider with
 // config/deploy/serviceprovider.yaml, so a field the ServiceProvider API does

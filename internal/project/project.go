@@ -85,6 +85,7 @@ type Data struct {
 	GoVersion           string
 	EnvtestK8sVersion   string
 	SetupEnvtestVersion string
+	GolangciLintVersion string
 	// KubernetesRelease and EtcdRelease are the exact releases of the API
 	// server binaries the tests build.
 	KubernetesRelease string
@@ -144,6 +145,7 @@ func NewData(p *spec.Project, k spec.Kind, g Generation) Data {
 		GoVersion:           stack.GoVersion,
 		EnvtestK8sVersion:   g.Stack.EnvtestKubernetes,
 		SetupEnvtestVersion: stack.SetupEnvtest,
+		GolangciLintVersion: stack.GolangciLint,
 		KubernetesRelease:   g.Stack.Kubernetes,
 		EtcdRelease:         g.Stack.Etcd,
 	}

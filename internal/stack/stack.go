@@ -80,6 +80,10 @@ const (
 	Etcd       = "v3.6.8"
 )
 
+// GolangciLint is the golangci-lint release the generated Taskfile and CI
+// lint with; every generated project passes it with its own configuration.
+const GolangciLint = "v2.15.0"
+
 // SetupEnvtest is the pinned version of setup-envtest the generated Taskfile
 // and CI use to fetch API server binaries.
 const SetupEnvtest = "v0.24.1"

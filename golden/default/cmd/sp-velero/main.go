@@ -169,7 +169,7 @@ func newRunCommand(o *options) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "run",
 		Short: "Run the provider's controllers",
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: func(_ *cobra.Command, _ []string) error {
 			if err := o.complete(); err != nil {
 				return err
 			}

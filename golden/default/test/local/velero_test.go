@@ -19,6 +19,11 @@ package local_test
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
 	apiconst "github.com/openmcp-project/openmcp-operator/api/constants"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -26,10 +31,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
-	"slices"
-	"strings"
-	"testing"
-	"time"
 
 	"example.com/acme/sp-velero/api/v1alpha1"
 	"example.com/acme/sp-velero/internal/controller"

@@ -331,10 +331,10 @@ func eventually(t *testing.T, what string, cond func() (bool, error)) {
 	}
 }
 
-// warningEvent waits for a Warning event with reason on the object named name.
-func warningEvent(t *testing.T, c client.Client, namespace, name, reason string) eventsv1.Event {
+// warningEvent waits for a Warning event with reason on the object, "mcp".
+func warningEvent(t *testing.T, c client.Client, namespace, reason string) {
 	t.Helper()
-	return eventOf(t, c, namespace, name, corev1.EventTypeWarning, reason)
+	eventOf(t, c, namespace, "mcp", corev1.EventTypeWarning, reason)
 }
 
 // eventOf waits for an event of type with reason on the object named name.
@@ -391,11 +391,14 @@ func installTestDomainCRD(t *testing.T, c client.Client) schema.GroupVersionKind
 	return schema.GroupVersionKind{Group: group, Version: "v1", Kind: "Widget"}
 }
 
+// pullSecretAuth is the secret material of the tests' image pull secrets.
+const pullSecretAuth = "c2VjcmV0LXRva2Vu"
+
 // noSecrets fails when a condition message contains secret material.
-func noSecrets(t *testing.T, conds []metav1.Condition, secret string) {
+func noSecrets(t *testing.T, conds []metav1.Condition) {
 	t.Helper()
 	for _, c := range conds {
-		if strings.Contains(c.Message, secret) {
+		if strings.Contains(c.Message, pullSecretAuth) {
 			t.Errorf("condition %s exposes secret material: %q", c.Type, c.Message)
 		}
 	}

@@ -58,7 +58,7 @@ const (
 	scheduleAllowed    = "1.0.0"
 	scheduleDisallowed = "9.9.9"
 	schedulePullSecret = "regcred"
-	scheduleSecretData = `{"auths":{"registry.example.com":{"auth":"c2VjcmV0LXRva2Vu"}}}`
+	scheduleSecretData = `{"auths":{"registry.example.com":{"auth":"` + pullSecretAuth + `"}}}`
 )
 
 // scheduleEnv is the Schedule reconciler of one test provider.
@@ -160,15 +160,14 @@ func (e *scheduleEnv) pullSecret(name string) {
 	}
 }
 
-func (e *scheduleEnv) create(version string, annotations map[string]string) *v1alpha1.Schedule {
+func (e *scheduleEnv) create(annotations map[string]string) {
 	obj := &v1alpha1.Schedule{
 		ObjectMeta: metav1.ObjectMeta{Name: "mcp", Namespace: e.tenantNS, Annotations: annotations},
-		Spec:       v1alpha1.ScheduleSpec{Version: version},
+		Spec:       v1alpha1.ScheduleSpec{Version: scheduleAllowed},
 	}
 	if err := e.c.Create(run(e.t), obj); err != nil {
 		e.t.Fatal(err)
 	}
-	return obj
 }
 
 func (e *scheduleEnv) reconcile() (ctrl.Result, error) {
@@ -291,7 +290,7 @@ func TestScheduleLifecycle(t *testing.T) {
 	controller.ScheduleDomainKinds = append(controller.ScheduleDomainKinds, domain)
 	e.pullSecret(schedulePullSecret)
 	pc := e.providerConfig(schedulePullSecret)
-	e.create(scheduleAllowed, map[string]string{apiconst.OperationAnnotation: apiconst.OperationAnnotationValueReconcile})
+	e.create(map[string]string{apiconst.OperationAnnotation: apiconst.OperationAnnotationValueReconcile})
 
 	// create → progressing until the workload is available
 	if res := e.mustReconcile(); res.RequeueAfter == 0 {
@@ -375,8 +374,8 @@ func TestScheduleLifecycle(t *testing.T) {
 	if err := e.c.Get(run(t), client.ObjectKeyFromObject(repo), repo); err != nil || repo.Spec.Reference.Tag != scheduleAllowed {
 		t.Errorf("chart was touched for a disallowed version: %v", err)
 	}
-	warningEvent(t, e.c, e.tenantNS, "mcp", controller.ReasonVersionNotAllowed)
-	noSecrets(t, obj.Status.Conditions, scheduleSecretData)
+	warningEvent(t, e.c, e.tenantNS, controller.ReasonVersionNotAllowed)
+	noSecrets(t, obj.Status.Conditions)
 
 	// back to an allowed version
 	e.patch(obj, func() { obj.Spec.Version = scheduleAllowed })
@@ -402,7 +401,7 @@ func TestScheduleLifecycle(t *testing.T) {
 	if !strings.Contains(c.Message, "Widget") {
 		t.Errorf("message does not name the blocking kind: %q", c.Message)
 	}
-	warningEvent(t, e.c, e.tenantNS, "mcp", controller.ReasonDeletionBlocked)
+	warningEvent(t, e.c, e.tenantNS, controller.ReasonDeletionBlocked)
 	if e.managedCount(ns) == 0 {
 		t.Errorf("resources were removed while deletion is blocked")
 	}
@@ -430,7 +429,7 @@ func TestScheduleLifecycle(t *testing.T) {
 // the ProviderConfig appears.
 func TestScheduleProviderConfigMissing(t *testing.T) {
 	e := newScheduleEnv(t, nil)
-	e.create(scheduleAllowed, nil)
+	e.create(nil)
 	e.mustReconcile()
 	c := scheduleReady(t, e.get())
 	if c.Status != metav1.ConditionFalse || !strings.Contains(c.Message, "ProviderConfig") {
@@ -446,13 +445,13 @@ func TestScheduleProviderConfigMissing(t *testing.T) {
 func TestSchedulePullSecretMissing(t *testing.T) {
 	e := newScheduleEnv(t, nil)
 	e.providerConfig("missing-secret")
-	e.create(scheduleAllowed, nil)
+	e.create(nil)
 	res := e.mustReconcile()
 	c := expectScheduleReason(t, e.get(), serviceprovider.StatusPhaseProgressing, controller.ReasonPullSecretMissing)
 	if !strings.Contains(c.Message, `"missing-secret"`) || res.RequeueAfter == 0 {
 		t.Fatalf("condition does not name the secret or no retry: %q %v", c.Message, res)
 	}
-	warningEvent(t, e.c, e.tenantNS, "mcp", controller.ReasonPullSecretMissing)
+	warningEvent(t, e.c, e.tenantNS, controller.ReasonPullSecretMissing)
 	e.pullSecret("missing-secret")
 	e.mustReconcile()
 	expectScheduleReason(t, e.get(), serviceprovider.StatusPhaseProgressing, controller.ReasonWorkloadNotReady)
@@ -473,7 +472,7 @@ func TestScheduleConflictRetried(t *testing.T) {
 		})
 	})
 	e.providerConfig()
-	e.create(scheduleAllowed, nil)
+	e.create(nil)
 	if _, err := e.reconcile(); !apierrors.IsConflict(err) {
 		t.Fatalf("reconcile error = %v, want the conflict so it is retried", err)
 	}
@@ -494,7 +493,7 @@ func TestSchedulePullSecretRemoved(t *testing.T) {
 	e := newScheduleEnv(t, nil)
 	e.pullSecret(schedulePullSecret)
 	pc := e.providerConfig(schedulePullSecret)
-	e.create(scheduleAllowed, nil)
+	e.create(nil)
 	e.mustReconcile()
 	ns := scheduleWorkloadNamespace(e.get())
 	copied := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: schedulePullSecret, Namespace: ns}}
@@ -523,7 +522,7 @@ func TestScheduleCustomCA(t *testing.T) {
 	e.patch(pc, func() {
 		pc.Spec.CABundleRef = &corev1.ConfigMapKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "trust"}, Key: "bundle.pem"}
 	})
-	e.create(scheduleAllowed, nil)
+	e.create(nil)
 	watcher := controller.NewScheduleReconciler(provider.Deps{ProviderNamespace: e.providerNS})
 	var _ serviceprovider.ConfigMapWatcher[*v1alpha1.ProviderConfig] = watcher
 
@@ -533,7 +532,7 @@ func TestScheduleCustomCA(t *testing.T) {
 	if !strings.Contains(c.Message, `"trust"`) || res.RequeueAfter == 0 {
 		t.Errorf("condition does not name the ConfigMap or no retry: %q %v", c.Message, res)
 	}
-	warningEvent(t, e.c, e.tenantNS, "mcp", controller.ReasonCABundleMissing)
+	warningEvent(t, e.c, e.tenantNS, controller.ReasonCABundleMissing)
 
 	// the key is missing
 	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "trust", Namespace: e.providerNS}, Data: map[string]string{"other": "x"}}
@@ -556,7 +555,7 @@ func TestScheduleCustomCA(t *testing.T) {
 	e.patch(cm, func() { cm.Data = map[string]string{"bundle.pem": "not a certificate"} })
 	e.mustReconcile()
 	expectScheduleReason(t, e.get(), serviceprovider.StatusPhaseProgressing, controller.ReasonCABundleInvalid)
-	warningEvent(t, e.c, e.tenantNS, "mcp", controller.ReasonCABundleInvalid)
+	warningEvent(t, e.c, e.tenantNS, controller.ReasonCABundleInvalid)
 
 	// a valid bundle is copied, mounted and trusted
 	first := newTestCA(t)
@@ -607,7 +606,7 @@ func TestScheduleCustomCA(t *testing.T) {
 func TestScheduleMCPCredentials(t *testing.T) {
 	e := newScheduleEnv(t, nil)
 	e.providerConfig()
-	e.create(scheduleAllowed, nil)
+	e.create(nil)
 	e.mustReconcile()
 	obj := e.get()
 	ns := scheduleWorkloadNamespace(obj)
@@ -721,7 +720,7 @@ func TestScheduleIgnoredDuringReconcile(t *testing.T) {
 			})
 			e.pullSecret(schedulePullSecret)
 			e.providerConfig(schedulePullSecret)
-			e.create(scheduleAllowed, nil)
+			e.create(nil)
 			e.mustReconcile()
 			if !patched.Load() {
 				t.Fatal("the user's patch never landed")
@@ -747,7 +746,7 @@ func TestScheduleKeepsUsersNamespace(t *testing.T) {
 	e := newScheduleEnv(t, nil)
 	e.pullSecret(schedulePullSecret)
 	e.providerConfig(schedulePullSecret)
-	e.create(scheduleAllowed, nil)
+	e.create(nil)
 	e.mustReconcile()
 	ns := scheduleWorkloadNamespace(e.get())
 	users := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "users-data", Namespace: ns}}
@@ -796,8 +795,8 @@ func TestScheduleBesideVelero(t *testing.T) {
 	e.pullSecret(schedulePullSecret)
 	e.providerConfig(schedulePullSecret)
 	partner.providerConfig(schedulePullSecret)
-	e.create(scheduleAllowed, nil)
-	partner.create(veleroAllowed, nil)
+	e.create(nil)
+	partner.create(nil)
 	e.mustReconcile()
 	partner.mustReconcile()
 	e.makeReady(e.get())

@@ -20,7 +20,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -55,7 +54,7 @@ const (
 	veleroAllowed    = "1.0.0"
 	veleroDisallowed = "9.9.9"
 	veleroPullSecret = "regcred"
-	veleroSecretData = `{"auths":{"registry.example.com":{"auth":"c2VjcmV0LXRva2Vu"}}}`
+	veleroSecretData = `{"auths":{"registry.example.com":{"auth":"` + pullSecretAuth + `"}}}`
 )
 
 // veleroEnv is the Velero reconciler of one test provider.
@@ -109,15 +108,6 @@ func newVeleroEnvFor(p *testProvider, wrapOnboarding func(client.WithWatch) clie
 	return e
 }
 
-// ownedObjects lists the provider's objects for the test's Velero on every
-// cluster.
-func (e *veleroEnv) ownedObjects() map[string]string {
-	e.t.Helper()
-	objects := owned(e.t, e.c, e.owner())
-	maps.Copy(objects, owned(e.t, e.mc, e.owner()))
-	return objects
-}
-
 // owner is what the provider records as the owner of what it manages for
 // the test's Velero.
 func (e *veleroEnv) owner() managed.Owner {
@@ -156,15 +146,14 @@ func (e *veleroEnv) pullSecret(name string) {
 	}
 }
 
-func (e *veleroEnv) create(version string, annotations map[string]string) *v1alpha1.Velero {
+func (e *veleroEnv) create(annotations map[string]string) {
 	obj := &v1alpha1.Velero{
 		ObjectMeta: metav1.ObjectMeta{Name: "mcp", Namespace: e.tenantNS, Annotations: annotations},
-		Spec:       v1alpha1.VeleroSpec{Version: version},
+		Spec:       v1alpha1.VeleroSpec{Version: veleroAllowed},
 	}
 	if err := e.c.Create(run(e.t), obj); err != nil {
 		e.t.Fatal(err)
 	}
-	return obj
 }
 
 func (e *veleroEnv) reconcile() (ctrl.Result, error) {
@@ -260,9 +249,6 @@ func veleroResource(obj *v1alpha1.Velero, kind string) *v1alpha1.ManagedResource
 	return nil
 }
 
-// makeReady does what Flux would: the chart is installed.
-func (e *veleroEnv) makeReady(obj *v1alpha1.Velero) { e.fluxInstalled(obj) }
-
 // remove deletes the Velero and reconciles until it is gone.
 func (e *veleroEnv) remove() {
 	e.t.Helper()
@@ -287,7 +273,7 @@ func TestVeleroLifecycle(t *testing.T) {
 	controller.VeleroDomainKinds = append(controller.VeleroDomainKinds, domain)
 	e.pullSecret(veleroPullSecret)
 	pc := e.providerConfig(veleroPullSecret)
-	e.create(veleroAllowed, map[string]string{apiconst.OperationAnnotation: apiconst.OperationAnnotationValueReconcile})
+	e.create(map[string]string{apiconst.OperationAnnotation: apiconst.OperationAnnotationValueReconcile})
 
 	// create → progressing until the workload is available
 	if res := e.mustReconcile(); res.RequeueAfter == 0 {
@@ -371,8 +357,8 @@ func TestVeleroLifecycle(t *testing.T) {
 	if err := e.c.Get(run(t), client.ObjectKeyFromObject(repo), repo); err != nil || repo.Spec.Reference.Tag != veleroAllowed {
 		t.Errorf("chart was touched for a disallowed version: %v", err)
 	}
-	warningEvent(t, e.c, e.tenantNS, "mcp", controller.ReasonVersionNotAllowed)
-	noSecrets(t, obj.Status.Conditions, veleroSecretData)
+	warningEvent(t, e.c, e.tenantNS, controller.ReasonVersionNotAllowed)
+	noSecrets(t, obj.Status.Conditions)
 
 	// back to an allowed version
 	e.patch(obj, func() { obj.Spec.Version = veleroAllowed })
@@ -398,7 +384,7 @@ func TestVeleroLifecycle(t *testing.T) {
 	if !strings.Contains(c.Message, "Widget") {
 		t.Errorf("message does not name the blocking kind: %q", c.Message)
 	}
-	warningEvent(t, e.c, e.tenantNS, "mcp", controller.ReasonDeletionBlocked)
+	warningEvent(t, e.c, e.tenantNS, controller.ReasonDeletionBlocked)
 	if e.managedCount(ns) == 0 {
 		t.Errorf("resources were removed while deletion is blocked")
 	}
@@ -426,7 +412,7 @@ func TestVeleroLifecycle(t *testing.T) {
 // the ProviderConfig appears.
 func TestVeleroProviderConfigMissing(t *testing.T) {
 	e := newVeleroEnv(t, nil)
-	e.create(veleroAllowed, nil)
+	e.create(nil)
 	e.mustReconcile()
 	c := veleroReady(t, e.get())
 	if c.Status != metav1.ConditionFalse || !strings.Contains(c.Message, "ProviderConfig") {
@@ -442,13 +428,13 @@ func TestVeleroProviderConfigMissing(t *testing.T) {
 func TestVeleroPullSecretMissing(t *testing.T) {
 	e := newVeleroEnv(t, nil)
 	e.providerConfig("missing-secret")
-	e.create(veleroAllowed, nil)
+	e.create(nil)
 	res := e.mustReconcile()
 	c := expectVeleroReason(t, e.get(), serviceprovider.StatusPhaseProgressing, controller.ReasonPullSecretMissing)
 	if !strings.Contains(c.Message, `"missing-secret"`) || res.RequeueAfter == 0 {
 		t.Fatalf("condition does not name the secret or no retry: %q %v", c.Message, res)
 	}
-	warningEvent(t, e.c, e.tenantNS, "mcp", controller.ReasonPullSecretMissing)
+	warningEvent(t, e.c, e.tenantNS, controller.ReasonPullSecretMissing)
 	e.pullSecret("missing-secret")
 	e.mustReconcile()
 	expectVeleroReason(t, e.get(), serviceprovider.StatusPhaseProgressing, controller.ReasonWorkloadNotReady)
@@ -469,7 +455,7 @@ func TestVeleroConflictRetried(t *testing.T) {
 		})
 	})
 	e.providerConfig()
-	e.create(veleroAllowed, nil)
+	e.create(nil)
 	if _, err := e.reconcile(); !apierrors.IsConflict(err) {
 		t.Fatalf("reconcile error = %v, want the conflict so it is retried", err)
 	}
@@ -490,7 +476,7 @@ func TestVeleroPullSecretRemoved(t *testing.T) {
 	e := newVeleroEnv(t, nil)
 	e.pullSecret(veleroPullSecret)
 	pc := e.providerConfig(veleroPullSecret)
-	e.create(veleroAllowed, nil)
+	e.create(nil)
 	e.mustReconcile()
 	ns := veleroWorkloadNamespace(e.get())
 	copied := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: veleroPullSecret, Namespace: ns}}
@@ -519,7 +505,7 @@ func TestVeleroCustomCA(t *testing.T) {
 	e.patch(pc, func() {
 		pc.Spec.CABundleRef = &corev1.ConfigMapKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "trust"}, Key: "bundle.pem"}
 	})
-	e.create(veleroAllowed, nil)
+	e.create(nil)
 	watcher := controller.NewVeleroReconciler(provider.Deps{ProviderNamespace: e.providerNS})
 	var _ serviceprovider.ConfigMapWatcher[*v1alpha1.ProviderConfig] = watcher
 
@@ -529,7 +515,7 @@ func TestVeleroCustomCA(t *testing.T) {
 	if !strings.Contains(c.Message, `"trust"`) || res.RequeueAfter == 0 {
 		t.Errorf("condition does not name the ConfigMap or no retry: %q %v", c.Message, res)
 	}
-	warningEvent(t, e.c, e.tenantNS, "mcp", controller.ReasonCABundleMissing)
+	warningEvent(t, e.c, e.tenantNS, controller.ReasonCABundleMissing)
 
 	// the key is missing
 	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "trust", Namespace: e.providerNS}, Data: map[string]string{"other": "x"}}
@@ -552,7 +538,7 @@ func TestVeleroCustomCA(t *testing.T) {
 	e.patch(cm, func() { cm.Data = map[string]string{"bundle.pem": "not a certificate"} })
 	e.mustReconcile()
 	expectVeleroReason(t, e.get(), serviceprovider.StatusPhaseProgressing, controller.ReasonCABundleInvalid)
-	warningEvent(t, e.c, e.tenantNS, "mcp", controller.ReasonCABundleInvalid)
+	warningEvent(t, e.c, e.tenantNS, controller.ReasonCABundleInvalid)
 
 	// a valid bundle is copied, mounted and trusted
 	first := newTestCA(t)
@@ -636,7 +622,7 @@ func TestVeleroIgnoredDuringReconcile(t *testing.T) {
 			})
 			e.pullSecret(veleroPullSecret)
 			e.providerConfig(veleroPullSecret)
-			e.create(veleroAllowed, nil)
+			e.create(nil)
 			e.mustReconcile()
 			if !patched.Load() {
 				t.Fatal("the user's patch never landed")
@@ -662,7 +648,7 @@ func TestVeleroKeepsUsersNamespace(t *testing.T) {
 	e := newVeleroEnv(t, nil)
 	e.pullSecret(veleroPullSecret)
 	e.providerConfig(veleroPullSecret)
-	e.create(veleroAllowed, nil)
+	e.create(nil)
 	e.mustReconcile()
 	ns := veleroWorkloadNamespace(e.get())
 	users := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "users-data", Namespace: ns}}

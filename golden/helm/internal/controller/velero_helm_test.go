@@ -83,7 +83,7 @@ func TestVeleroHelmRelease(t *testing.T) {
 	e := newVeleroEnv(t, nil)
 	pc := e.providerConfig()
 	e.patch(pc, func() { pc.Spec.ChartPullSecret = &corev1.LocalObjectReference{Name: veleroChartSecret} })
-	e.create(veleroAllowed, nil)
+	e.create(nil)
 
 	// a missing chart pull secret is named, and retried
 	res := e.mustReconcile()
@@ -133,7 +133,7 @@ func TestVeleroHelmRelease(t *testing.T) {
 	if r := veleroResource(obj, helmv2.HelmReleaseKind); r == nil || r.Phase != serviceprovider.StatusPhaseProgressing || r.Cluster != "platform" {
 		t.Errorf("status does not list the failing HelmRelease on the platform cluster: %+v", r)
 	}
-	noSecrets(t, obj.Status.Conditions, veleroSecretData)
+	noSecrets(t, obj.Status.Conditions)
 
 	// ready once Flux reports the release installed
 	fluxReports(e.t, e.c, hr, metav1.ConditionTrue, "InstallSucceeded", "Helm install succeeded")

@@ -26,12 +26,9 @@ import (
 	clustersv1alpha1 "github.com/openmcp-project/openmcp-operator/api/clusters/v1alpha1"
 	apiconst "github.com/openmcp-project/openmcp-operator/api/constants"
 	providerv1alpha1 "github.com/openmcp-project/openmcp-operator/api/provider/v1alpha1"
-	appsv1 "k8s.io/api/apps/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
-	corev1 "k8s.io/api/core/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -113,59 +110,4 @@ func ready(conditions []metav1.Condition) metav1.Condition {
 		}
 	}
 	return metav1.Condition{}
-}
-
-// reconcileAgain asks the provider to reconcile obj with the reconcile
-// operation annotation and waits until it has.
-func reconcileAgain(t *testing.T, p *local.Process, obj client.Object) {
-	t.Helper()
-	c := env.Client(local.Onboarding)
-	if err := c.Get(t.Context(), client.ObjectKeyFromObject(obj), obj); err != nil {
-		t.Fatal(err)
-	}
-	base := obj.DeepCopyObject().(client.Object)
-	obj.SetAnnotations(map[string]string{apiconst.OperationAnnotation: apiconst.OperationAnnotationValueReconcile})
-	if err := c.Patch(t.Context(), obj, client.MergeFrom(base)); err != nil {
-		t.Fatal(err)
-	}
-	err := env.WaitFor(t.Context(), p, "the reconcile of "+obj.GetName(), 3*time.Minute, func(ctx context.Context) (bool, string, error) {
-		err := c.Get(ctx, client.ObjectKeyFromObject(obj), obj)
-		_, pending := obj.GetAnnotations()[apiconst.OperationAnnotation]
-		return err == nil && !pending, "the reconcile annotation is still there", err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
-// contents lists the namespace ns on c and the Secrets, ConfigMaps and
-// Deployments in it, with their UIDs and whether they are being deleted.
-func contents(t *testing.T, c client.Client, ns string) map[string]string {
-	t.Helper()
-	objects := map[string]string{}
-	add := func(kind string, o metav1.Object) {
-		state := string(o.GetUID())
-		if o.GetDeletionTimestamp() != nil {
-			state += " (deleting)"
-		}
-		objects[kind+" "+o.GetName()] = state
-	}
-	var namespace corev1.Namespace
-	if err := c.Get(t.Context(), client.ObjectKey{Name: ns}, &namespace); err != nil {
-		t.Fatal(err)
-	}
-	add("Namespace", &namespace)
-	for kind, list := range map[string]client.ObjectList{"Secret": &corev1.SecretList{}, "ConfigMap": &corev1.ConfigMapList{}, "Deployment": &appsv1.DeploymentList{}} {
-		if err := c.List(t.Context(), list, client.InNamespace(ns)); err != nil {
-			t.Fatal(err)
-		}
-		items, err := meta.ExtractList(list)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, item := range items {
-			add(kind, item.(metav1.Object))
-		}
-	}
-	return objects
 }

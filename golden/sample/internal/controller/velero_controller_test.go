@@ -19,7 +19,6 @@ package controller_test
 import (
 	"context"
 	"errors"
-	"maps"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -55,7 +54,7 @@ const (
 	veleroDisallowed = "9.9.9"
 	veleroImage      = "registry.example.com/velero"
 	veleroPullSecret = "regcred"
-	veleroSecretData = `{"auths":{"registry.example.com":{"auth":"c2VjcmV0LXRva2Vu"}}}`
+	veleroSecretData = `{"auths":{"registry.example.com":{"auth":"` + pullSecretAuth + `"}}}`
 )
 
 // veleroEnv is the Velero reconciler of one test provider.
@@ -109,15 +108,6 @@ func newVeleroEnvFor(p *testProvider, wrapOnboarding func(client.WithWatch) clie
 	return e
 }
 
-// ownedObjects lists the provider's objects for the test's Velero on every
-// cluster.
-func (e *veleroEnv) ownedObjects() map[string]string {
-	e.t.Helper()
-	objects := owned(e.t, e.c, e.owner())
-	maps.Copy(objects, owned(e.t, e.mc, e.owner()))
-	return objects
-}
-
 // owner is what the provider records as the owner of what it manages for
 // the test's Velero.
 func (e *veleroEnv) owner() managed.Owner {
@@ -156,15 +146,14 @@ func (e *veleroEnv) pullSecret(name string) {
 	}
 }
 
-func (e *veleroEnv) create(version string, annotations map[string]string) *v1alpha1.Velero {
+func (e *veleroEnv) create(annotations map[string]string) {
 	obj := &v1alpha1.Velero{
 		ObjectMeta: metav1.ObjectMeta{Name: "mcp", Namespace: e.tenantNS, Annotations: annotations},
-		Spec:       v1alpha1.VeleroSpec{Version: version},
+		Spec:       v1alpha1.VeleroSpec{Version: veleroAllowed},
 	}
 	if err := e.c.Create(run(e.t), obj); err != nil {
 		e.t.Fatal(err)
 	}
-	return obj
 }
 
 func (e *veleroEnv) reconcile() (ctrl.Result, error) {
@@ -265,16 +254,6 @@ func (e *veleroEnv) deployment(obj *v1alpha1.Velero) *appsv1.Deployment {
 	return d
 }
 
-// makeReady does what the cluster would: the workload becomes available.
-func (e *veleroEnv) makeReady(obj *v1alpha1.Velero) {
-	e.t.Helper()
-	d := e.deployment(obj)
-	d.Status.Conditions = []appsv1.DeploymentCondition{{Type: appsv1.DeploymentAvailable, Status: corev1.ConditionTrue, Reason: "MinimumReplicasAvailable", LastUpdateTime: metav1.Now(), LastTransitionTime: metav1.Now()}}
-	if err := e.tc.Status().Update(run(e.t), d); err != nil {
-		e.t.Fatal(err)
-	}
-}
-
 // remove deletes the Velero and reconciles until it is gone.
 func (e *veleroEnv) remove() {
 	e.t.Helper()
@@ -299,7 +278,7 @@ func TestVeleroLifecycle(t *testing.T) {
 	controller.VeleroDomainKinds = append(controller.VeleroDomainKinds, domain)
 	e.pullSecret(veleroPullSecret)
 	pc := e.providerConfig(veleroPullSecret)
-	e.create(veleroAllowed, map[string]string{apiconst.OperationAnnotation: apiconst.OperationAnnotationValueReconcile})
+	e.create(map[string]string{apiconst.OperationAnnotation: apiconst.OperationAnnotationValueReconcile})
 
 	// create → progressing until the workload is available
 	if res := e.mustReconcile(); res.RequeueAfter == 0 {
@@ -393,8 +372,8 @@ func TestVeleroLifecycle(t *testing.T) {
 	if err := e.tc.Get(run(t), client.ObjectKeyFromObject(d), d); err != nil || d.Spec.Template.Spec.Containers[0].Image != veleroImage+":"+veleroAllowed {
 		t.Errorf("workload was touched for a disallowed version: %v", err)
 	}
-	warningEvent(t, e.c, e.tenantNS, "mcp", controller.ReasonVersionNotAllowed)
-	noSecrets(t, obj.Status.Conditions, veleroSecretData)
+	warningEvent(t, e.c, e.tenantNS, controller.ReasonVersionNotAllowed)
+	noSecrets(t, obj.Status.Conditions)
 
 	// back to an allowed version
 	e.patch(obj, func() { obj.Spec.Version = veleroAllowed })
@@ -420,7 +399,7 @@ func TestVeleroLifecycle(t *testing.T) {
 	if !strings.Contains(c.Message, "Widget") {
 		t.Errorf("message does not name the blocking kind: %q", c.Message)
 	}
-	warningEvent(t, e.c, e.tenantNS, "mcp", controller.ReasonDeletionBlocked)
+	warningEvent(t, e.c, e.tenantNS, controller.ReasonDeletionBlocked)
 	if e.managedCount(ns) == 0 {
 		t.Errorf("resources were removed while deletion is blocked")
 	}
@@ -452,7 +431,7 @@ func TestVeleroLifecycle(t *testing.T) {
 // the ProviderConfig appears.
 func TestVeleroProviderConfigMissing(t *testing.T) {
 	e := newVeleroEnv(t, nil)
-	e.create(veleroAllowed, nil)
+	e.create(nil)
 	e.mustReconcile()
 	c := veleroReady(t, e.get())
 	if c.Status != metav1.ConditionFalse || !strings.Contains(c.Message, "ProviderConfig") {
@@ -468,13 +447,13 @@ func TestVeleroProviderConfigMissing(t *testing.T) {
 func TestVeleroPullSecretMissing(t *testing.T) {
 	e := newVeleroEnv(t, nil)
 	e.providerConfig("missing-secret")
-	e.create(veleroAllowed, nil)
+	e.create(nil)
 	res := e.mustReconcile()
 	c := expectVeleroReason(t, e.get(), serviceprovider.StatusPhaseProgressing, controller.ReasonPullSecretMissing)
 	if !strings.Contains(c.Message, `"missing-secret"`) || res.RequeueAfter == 0 {
 		t.Fatalf("condition does not name the secret or no retry: %q %v", c.Message, res)
 	}
-	warningEvent(t, e.c, e.tenantNS, "mcp", controller.ReasonPullSecretMissing)
+	warningEvent(t, e.c, e.tenantNS, controller.ReasonPullSecretMissing)
 	e.pullSecret("missing-secret")
 	e.mustReconcile()
 	expectVeleroReason(t, e.get(), serviceprovider.StatusPhaseProgressing, controller.ReasonWorkloadNotReady)
@@ -495,7 +474,7 @@ func TestVeleroConflictRetried(t *testing.T) {
 		})
 	})
 	e.providerConfig()
-	e.create(veleroAllowed, nil)
+	e.create(nil)
 	if _, err := e.reconcile(); !apierrors.IsConflict(err) {
 		t.Fatalf("reconcile error = %v, want the conflict so it is retried", err)
 	}
@@ -516,7 +495,7 @@ func TestVeleroPullSecretRemoved(t *testing.T) {
 	e := newVeleroEnv(t, nil)
 	e.pullSecret(veleroPullSecret)
 	pc := e.providerConfig(veleroPullSecret)
-	e.create(veleroAllowed, nil)
+	e.create(nil)
 	e.mustReconcile()
 	ns := veleroWorkloadNamespace(e.get())
 	copied := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: veleroPullSecret, Namespace: ns}}
@@ -544,7 +523,7 @@ func TestVeleroCustomCA(t *testing.T) {
 	e.patch(pc, func() {
 		pc.Spec.CABundleRef = &corev1.ConfigMapKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "trust"}, Key: "bundle.pem"}
 	})
-	e.create(veleroAllowed, nil)
+	e.create(nil)
 	watcher := controller.NewVeleroReconciler(provider.Deps{ProviderNamespace: e.providerNS})
 	var _ serviceprovider.ConfigMapWatcher[*v1alpha1.ProviderConfig] = watcher
 
@@ -554,7 +533,7 @@ func TestVeleroCustomCA(t *testing.T) {
 	if !strings.Contains(c.Message, `"trust"`) || res.RequeueAfter == 0 {
 		t.Errorf("condition does not name the ConfigMap or no retry: %q %v", c.Message, res)
 	}
-	warningEvent(t, e.c, e.tenantNS, "mcp", controller.ReasonCABundleMissing)
+	warningEvent(t, e.c, e.tenantNS, controller.ReasonCABundleMissing)
 
 	// the key is missing
 	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "trust", Namespace: e.providerNS}, Data: map[string]string{"other": "x"}}
@@ -577,7 +556,7 @@ func TestVeleroCustomCA(t *testing.T) {
 	e.patch(cm, func() { cm.Data = map[string]string{"bundle.pem": "not a certificate"} })
 	e.mustReconcile()
 	expectVeleroReason(t, e.get(), serviceprovider.StatusPhaseProgressing, controller.ReasonCABundleInvalid)
-	warningEvent(t, e.c, e.tenantNS, "mcp", controller.ReasonCABundleInvalid)
+	warningEvent(t, e.c, e.tenantNS, controller.ReasonCABundleInvalid)
 
 	// a valid bundle is copied, mounted and trusted
 	first := newTestCA(t)
@@ -661,7 +640,7 @@ func TestVeleroIgnoredDuringReconcile(t *testing.T) {
 			})
 			e.pullSecret(veleroPullSecret)
 			e.providerConfig(veleroPullSecret)
-			e.create(veleroAllowed, nil)
+			e.create(nil)
 			e.mustReconcile()
 			if !patched.Load() {
 				t.Fatal("the user's patch never landed")
@@ -687,7 +666,7 @@ func TestVeleroKeepsUsersNamespace(t *testing.T) {
 	e := newVeleroEnv(t, nil)
 	e.pullSecret(veleroPullSecret)
 	e.providerConfig(veleroPullSecret)
-	e.create(veleroAllowed, nil)
+	e.create(nil)
 	e.mustReconcile()
 	ns := veleroWorkloadNamespace(e.get())
 	users := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "users-data", Namespace: ns}}

@@ -42,7 +42,6 @@ import (
 	eventsv1 "k8s.io/api/events/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -218,49 +217,6 @@ func dropMCP(t *testing.T, c client.Client, owner managed.Owner) {
 	})
 }
 
-// ownedKinds are the kinds a provider may manage objects of.
-var ownedKinds = []schema.GroupVersionKind{
-	corev1.SchemeGroupVersion.WithKind("Namespace"),
-	corev1.SchemeGroupVersion.WithKind("Secret"),
-	corev1.SchemeGroupVersion.WithKind("ConfigMap"),
-	corev1.SchemeGroupVersion.WithKind("ServiceAccount"),
-	{Group: "apps", Version: "v1", Kind: "Deployment"},
-	rbacv1.SchemeGroupVersion.WithKind("ClusterRole"),
-	rbacv1.SchemeGroupVersion.WithKind("ClusterRoleBinding"),
-	apiextensionsv1.SchemeGroupVersion.WithKind("CustomResourceDefinition"),
-	{Group: "source.toolkit.fluxcd.io", Version: "v1", Kind: "OCIRepository"},
-	{Group: "helm.toolkit.fluxcd.io", Version: "v2", Kind: "HelmRelease"},
-}
-
-// deleting marks an object being deleted in what owned returns.
-const deleting = " (deleting)"
-
-// owned lists the objects of owner on c by kind, namespace and name, with
-// their UIDs, so a replaced object shows, and whether they are being
-// deleted.
-func owned(t *testing.T, c client.Client, owner managed.Owner) map[string]string {
-	t.Helper()
-	objects := map[string]string{}
-	for _, gvk := range ownedKinds {
-		list := &metav1.PartialObjectMetadataList{}
-		list.SetGroupVersionKind(gvk.GroupVersion().WithKind(gvk.Kind + "List"))
-		if err := c.List(run(t), list, client.MatchingLabels{managed.OwnerLabel: owner.Label()}); err != nil {
-			if meta.IsNoMatchError(err) {
-				continue
-			}
-			t.Fatal(err)
-		}
-		for _, o := range list.Items {
-			state := string(o.UID)
-			if o.DeletionTimestamp != nil {
-				state += deleting
-			}
-			objects[gvk.Kind+" "+o.Namespace+"/"+o.Name] = state
-		}
-	}
-	return objects
-}
-
 // newManager is only used to register reconcilers; it is never started, so
 // tests drive every reconcile themselves and can check each step.
 func newManager(t *testing.T, scheme *runtime.Scheme) ctrl.Manager {
@@ -318,10 +274,10 @@ func eventually(t *testing.T, what string, cond func() (bool, error)) {
 	}
 }
 
-// warningEvent waits for a Warning event with reason on the object named name.
-func warningEvent(t *testing.T, c client.Client, namespace, name, reason string) eventsv1.Event {
+// warningEvent waits for a Warning event with reason on the object, "mcp".
+func warningEvent(t *testing.T, c client.Client, namespace, reason string) {
 	t.Helper()
-	return eventOf(t, c, namespace, name, corev1.EventTypeWarning, reason)
+	eventOf(t, c, namespace, "mcp", corev1.EventTypeWarning, reason)
 }
 
 // eventOf waits for an event of type with reason on the object named name.
@@ -378,11 +334,14 @@ func installTestDomainCRD(t *testing.T, c client.Client) schema.GroupVersionKind
 	return schema.GroupVersionKind{Group: group, Version: "v1", Kind: "Widget"}
 }
 
+// pullSecretAuth is the secret material of the tests' image pull secrets.
+const pullSecretAuth = "c2VjcmV0LXRva2Vu"
+
 // noSecrets fails when a condition message contains secret material.
-func noSecrets(t *testing.T, conds []metav1.Condition, secret string) {
+func noSecrets(t *testing.T, conds []metav1.Condition) {
 	t.Helper()
 	for _, c := range conds {
-		if strings.Contains(c.Message, secret) {
+		if strings.Contains(c.Message, pullSecretAuth) {
 			t.Errorf("condition %s exposes secret material: %q", c.Type, c.Message)
 		}
 	}

@@ -115,7 +115,7 @@ type veleroWorkload struct {
 // veleroObjects declares what the provider manages for obj, in
 // dependency order; Apply and Delete do the rest. To manage one more object,
 // add it here.
-func (r *VeleroReconciler) veleroObjects(ctx context.Context, obj *v1alpha1.Velero, pc *v1alpha1.ProviderConfig, cc clusteraccess.ClusterContext, w veleroWorkload) *managed.Set {
+func (r *VeleroReconciler) veleroObjects(obj *v1alpha1.Velero, pc *v1alpha1.ProviderConfig, cc clusteraccess.ClusterContext, w veleroWorkload) *managed.Set {
 	ns := veleroNamespace(obj)
 	target := managed.MCP
 	set := managed.NewSet(r.veleroOwner(obj), map[managed.Cluster]client.Client{
@@ -167,7 +167,7 @@ func (r *VeleroReconciler) CreateOrUpdate(ctx context.Context, obj *v1alpha1.Vel
 
 	status := obj.Status.DeepCopy()
 	serviceprovider.StatusProgressing(obj, ReasonReconciling, "Installing the domain service")
-	results, err := r.veleroObjects(ctx, obj, pc, cc, w).Apply(ctx)
+	results, err := r.veleroObjects(obj, pc, cc, w).Apply(ctx)
 	if errors.Is(err, errIgnored) {
 		obj.Status = *status
 		log.Info("stopped without writing", "reason", err.Error())
@@ -215,7 +215,7 @@ func (r *VeleroReconciler) Delete(ctx context.Context, obj *v1alpha1.Velero, pc 
 
 	status := obj.Status.DeepCopy()
 	setTerminating(obj, ReasonTerminating, "Removing the domain service")
-	results, err := r.veleroObjects(ctx, obj, pc, cc, veleroWorkload{}).Delete(ctx)
+	results, err := r.veleroObjects(obj, pc, cc, veleroWorkload{}).Delete(ctx)
 	if errors.Is(err, errIgnored) {
 		obj.Status = *status
 		return ctrl.Result{RequeueAfter: pc.PollInterval()}, nil
@@ -263,7 +263,7 @@ func (r *VeleroReconciler) fail(obj *v1alpha1.Velero, reason, action, msg string
 // configFailed reports what the ProviderConfig refers to but cannot be
 // used, and retries later: the platform operator has to fix it.
 func (r *VeleroReconciler) configFailed(obj *v1alpha1.Velero, err error) (ctrl.Result, error) {
-	if ce, ok := err.(*ConfigError); ok {
+	if ce := (*ConfigError)(nil); errors.As(err, &ce) {
 		r.fail(obj, ce.Reason, ce.Action, ce.Message)
 		return ctrl.Result{RequeueAfter: veleroWaitLong}, nil
 	}

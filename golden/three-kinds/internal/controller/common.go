@@ -14,6 +14,9 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
+// Package controller holds the provider's reconcilers, one per kind, and
+// what they share: the openMCP contract (operation annotations, the
+// ProviderConfig, status and Events) and the objects every kind manages.
 package controller
 
 import (
@@ -23,6 +26,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
+	"time"
+
 	"github.com/openmcp-project/controller-utils/pkg/clusters"
 	"github.com/openmcp-project/opencontrolplane-runtime/pkg/serviceprovider"
 	apiconst "github.com/openmcp-project/openmcp-operator/api/constants"
@@ -40,9 +47,6 @@ import (
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"slices"
-	"strings"
-	"time"
 
 	"example.com/acme/sp-velero/internal/managed"
 )

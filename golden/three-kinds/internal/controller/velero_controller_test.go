@@ -58,7 +58,7 @@ const (
 	veleroDisallowed = "9.9.9"
 	veleroImage      = "registry.example.com/velero"
 	veleroPullSecret = "regcred"
-	veleroSecretData = `{"auths":{"registry.example.com":{"auth":"c2VjcmV0LXRva2Vu"}}}`
+	veleroSecretData = `{"auths":{"registry.example.com":{"auth":"` + pullSecretAuth + `"}}}`
 )
 
 // veleroEnv is the Velero reconciler of one test provider.
@@ -160,15 +160,14 @@ func (e *veleroEnv) pullSecret(name string) {
 	}
 }
 
-func (e *veleroEnv) create(version string, annotations map[string]string) *v1alpha1.Velero {
+func (e *veleroEnv) create(annotations map[string]string) {
 	obj := &v1alpha1.Velero{
 		ObjectMeta: metav1.ObjectMeta{Name: "mcp", Namespace: e.tenantNS, Annotations: annotations},
-		Spec:       v1alpha1.VeleroSpec{Version: version},
+		Spec:       v1alpha1.VeleroSpec{Version: veleroAllowed},
 	}
 	if err := e.c.Create(run(e.t), obj); err != nil {
 		e.t.Fatal(err)
 	}
-	return obj
 }
 
 func (e *veleroEnv) reconcile() (ctrl.Result, error) {
@@ -303,7 +302,7 @@ func TestVeleroLifecycle(t *testing.T) {
 	controller.VeleroDomainKinds = append(controller.VeleroDomainKinds, domain)
 	e.pullSecret(veleroPullSecret)
 	pc := e.providerConfig(veleroPullSecret)
-	e.create(veleroAllowed, map[string]string{apiconst.OperationAnnotation: apiconst.OperationAnnotationValueReconcile})
+	e.create(map[string]string{apiconst.OperationAnnotation: apiconst.OperationAnnotationValueReconcile})
 
 	// create → progressing until the workload is available
 	if res := e.mustReconcile(); res.RequeueAfter == 0 {
@@ -398,8 +397,8 @@ func TestVeleroLifecycle(t *testing.T) {
 	if err := e.tc.Get(run(t), client.ObjectKeyFromObject(d), d); err != nil || d.Spec.Template.Spec.Containers[0].Image != veleroImage+":"+veleroAllowed {
 		t.Errorf("workload was touched for a disallowed version: %v", err)
 	}
-	warningEvent(t, e.c, e.tenantNS, "mcp", controller.ReasonVersionNotAllowed)
-	noSecrets(t, obj.Status.Conditions, veleroSecretData)
+	warningEvent(t, e.c, e.tenantNS, controller.ReasonVersionNotAllowed)
+	noSecrets(t, obj.Status.Conditions)
 
 	// back to an allowed version
 	e.patch(obj, func() { obj.Spec.Version = veleroAllowed })
@@ -425,7 +424,7 @@ func TestVeleroLifecycle(t *testing.T) {
 	if !strings.Contains(c.Message, "Widget") {
 		t.Errorf("message does not name the blocking kind: %q", c.Message)
 	}
-	warningEvent(t, e.c, e.tenantNS, "mcp", controller.ReasonDeletionBlocked)
+	warningEvent(t, e.c, e.tenantNS, controller.ReasonDeletionBlocked)
 	if e.managedCount(ns) == 0 {
 		t.Errorf("resources were removed while deletion is blocked")
 	}
@@ -457,7 +456,7 @@ func TestVeleroLifecycle(t *testing.T) {
 // the ProviderConfig appears.
 func TestVeleroProviderConfigMissing(t *testing.T) {
 	e := newVeleroEnv(t, nil)
-	e.create(veleroAllowed, nil)
+	e.create(nil)
 	e.mustReconcile()
 	c := veleroReady(t, e.get())
 	if c.Status != metav1.ConditionFalse || !strings.Contains(c.Message, "ProviderConfig") {
@@ -473,13 +472,13 @@ func TestVeleroProviderConfigMissing(t *testing.T) {
 func TestVeleroPullSecretMissing(t *testing.T) {
 	e := newVeleroEnv(t, nil)
 	e.providerConfig("missing-secret")
-	e.create(veleroAllowed, nil)
+	e.create(nil)
 	res := e.mustReconcile()
 	c := expectVeleroReason(t, e.get(), serviceprovider.StatusPhaseProgressing, controller.ReasonPullSecretMissing)
 	if !strings.Contains(c.Message, `"missing-secret"`) || res.RequeueAfter == 0 {
 		t.Fatalf("condition does not name the secret or no retry: %q %v", c.Message, res)
 	}
-	warningEvent(t, e.c, e.tenantNS, "mcp", controller.ReasonPullSecretMissing)
+	warningEvent(t, e.c, e.tenantNS, controller.ReasonPullSecretMissing)
 	e.pullSecret("missing-secret")
 	e.mustReconcile()
 	expectVeleroReason(t, e.get(), serviceprovider.StatusPhaseProgressing, controller.ReasonWorkloadNotReady)
@@ -500,7 +499,7 @@ func TestVeleroConflictRetried(t *testing.T) {
 		})
 	})
 	e.providerConfig()
-	e.create(veleroAllowed, nil)
+	e.create(nil)
 	if _, err := e.reconcile(); !apierrors.IsConflict(err) {
 		t.Fatalf("reconcile error = %v, want the conflict so it is retried", err)
 	}
@@ -521,7 +520,7 @@ func TestVeleroPullSecretRemoved(t *testing.T) {
 	e := newVeleroEnv(t, nil)
 	e.pullSecret(veleroPullSecret)
 	pc := e.providerConfig(veleroPullSecret)
-	e.create(veleroAllowed, nil)
+	e.create(nil)
 	e.mustReconcile()
 	ns := veleroWorkloadNamespace(e.get())
 	copied := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: veleroPullSecret, Namespace: ns}}
@@ -549,7 +548,7 @@ func TestVeleroCustomCA(t *testing.T) {
 	e.patch(pc, func() {
 		pc.Spec.CABundleRef = &corev1.ConfigMapKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "trust"}, Key: "bundle.pem"}
 	})
-	e.create(veleroAllowed, nil)
+	e.create(nil)
 	watcher := controller.NewVeleroReconciler(provider.Deps{ProviderNamespace: e.providerNS})
 	var _ serviceprovider.ConfigMapWatcher[*v1alpha1.ProviderConfig] = watcher
 
@@ -559,7 +558,7 @@ func TestVeleroCustomCA(t *testing.T) {
 	if !strings.Contains(c.Message, `"trust"`) || res.RequeueAfter == 0 {
 		t.Errorf("condition does not name the ConfigMap or no retry: %q %v", c.Message, res)
 	}
-	warningEvent(t, e.c, e.tenantNS, "mcp", controller.ReasonCABundleMissing)
+	warningEvent(t, e.c, e.tenantNS, controller.ReasonCABundleMissing)
 
 	// the key is missing
 	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "trust", Namespace: e.providerNS}, Data: map[string]string{"other": "x"}}
@@ -582,7 +581,7 @@ func TestVeleroCustomCA(t *testing.T) {
 	e.patch(cm, func() { cm.Data = map[string]string{"bundle.pem": "not a certificate"} })
 	e.mustReconcile()
 	expectVeleroReason(t, e.get(), serviceprovider.StatusPhaseProgressing, controller.ReasonCABundleInvalid)
-	warningEvent(t, e.c, e.tenantNS, "mcp", controller.ReasonCABundleInvalid)
+	warningEvent(t, e.c, e.tenantNS, controller.ReasonCABundleInvalid)
 
 	// a valid bundle is copied, mounted and trusted
 	first := newTestCA(t)
@@ -633,7 +632,7 @@ func TestVeleroCustomCA(t *testing.T) {
 func TestVeleroMCPCredentials(t *testing.T) {
 	e := newVeleroEnv(t, nil)
 	e.providerConfig()
-	e.create(veleroAllowed, nil)
+	e.create(nil)
 	e.mustReconcile()
 	obj := e.get()
 	ns := veleroWorkloadNamespace(obj)
@@ -749,7 +748,7 @@ func TestVeleroIgnoredDuringReconcile(t *testing.T) {
 			})
 			e.pullSecret(veleroPullSecret)
 			e.providerConfig(veleroPullSecret)
-			e.create(veleroAllowed, nil)
+			e.create(nil)
 			e.mustReconcile()
 			if !patched.Load() {
 				t.Fatal("the user's patch never landed")
@@ -775,7 +774,7 @@ func TestVeleroKeepsUsersNamespace(t *testing.T) {
 	e := newVeleroEnv(t, nil)
 	e.pullSecret(veleroPullSecret)
 	e.providerConfig(veleroPullSecret)
-	e.create(veleroAllowed, nil)
+	e.create(nil)
 	e.mustReconcile()
 	ns := veleroWorkloadNamespace(e.get())
 	users := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "users-data", Namespace: ns}}
