@@ -281,7 +281,8 @@ func (r *VeleroReconciler) fail(obj *v1alpha1.Velero, reason, action, msg string
 // configFailed reports what the ProviderConfig refers to but cannot be
 // used, and retries later: the platform operator has to fix it.
 func (r *VeleroReconciler) configFailed(obj *v1alpha1.Velero, err error) (ctrl.Result, error) {
-	if ce := (*ConfigError)(nil); errors.As(err, &ce) {
+	var ce *ConfigError
+	if errors.As(err, &ce) {
 		r.fail(obj, ce.Reason, ce.Action, ce.Message)
 		return ctrl.Result{RequeueAfter: veleroWaitLong}, nil
 	}

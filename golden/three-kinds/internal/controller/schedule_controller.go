@@ -292,7 +292,8 @@ func (r *ScheduleReconciler) fail(obj *v1alpha1.Schedule, reason, action, msg st
 // configFailed reports what the ProviderConfig refers to but cannot be
 // used, and retries later: the platform operator has to fix it.
 func (r *ScheduleReconciler) configFailed(obj *v1alpha1.Schedule, err error) (ctrl.Result, error) {
-	if ce := (*ConfigError)(nil); errors.As(err, &ce) {
+	var ce *ConfigError
+	if errors.As(err, &ce) {
 		r.fail(obj, ce.Reason, ce.Action, ce.Message)
 		return ctrl.Result{RequeueAfter: scheduleWaitLong}, nil
 	}
