@@ -41,6 +41,9 @@ func TestDevStopsEverything(t *testing.T) {
 		t.Run(strings.ReplaceAll(stop, " ", "-"), func(t *testing.T) {
 			marker := fmt.Sprintf("SPGEN_DEVLOOP_RUN=%d-%s", os.Getpid(), strings.ReplaceAll(stop, " ", "-"))
 			dev := startDev(t, taskBin, dir, assets, marker)
+			if stop == "SIGINT" {
+				secondDevRefused(t, taskBin, dir, assets)
+			}
 			if stop == "broken pipe" {
 				dev.stdout.Close()
 			} else {
@@ -56,6 +59,22 @@ func TestDevStopsEverything(t *testing.T) {
 				t.Errorf("after %s, processes of task dev are still running:\n%s", stop, strings.Join(left, "\n"))
 			}
 		})
+	}
+}
+
+// secondDevRefused: a second `task dev` in the same project stops at once,
+// saying why, instead of removing the running one's kubeconfigs.
+func secondDevRefused(t *testing.T, taskBin, dir, assets string) {
+	t.Helper()
+	cmd := exec.Command(taskBin, "dev")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "KUBEBUILDER_ASSETS="+assets)
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "task dev already runs in this project") {
+		t.Errorf("a second task dev: %v\n%s", err, out)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "bin", "local-openmcp", "provider.log")); err != nil {
+		t.Errorf("the second task dev touched the first one's files: %v", err)
 	}
 }
 

@@ -36,6 +36,11 @@ func main() {
 func run() error {
 	ctx, stop := stopSignals()
 	defer stop()
+	unlock, err := onlyOne(filepath.Join("bin", "local-openmcp.lock"))
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	dir, err := freshDir(filepath.Join("bin", "local-openmcp"))
 	if err != nil {
 		return err
@@ -63,6 +68,26 @@ func run() error {
 	}
 	printHowTo(env, logPath)
 	return waitProvider(ctx, env, provider)
+}
+
+// onlyOne makes sure no other `task dev` runs in this project: it would
+// remove the kubeconfigs and logs of the running one.
+func onlyOne(lockPath string) (unlock func(), err error) {
+	if err := os.MkdirAll(filepath.Dir(lockPath), 0o755); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(lockPath, os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, unix.EWOULDBLOCK) {
+			return nil, errors.New("task dev already runs in this project; stop it first (Ctrl-C in its terminal)")
+		}
+		return nil, fmt.Errorf("locking %s: %w", lockPath, err)
+	}
+	return func() { f.Close() }, nil
 }
 
 // freshDir empties dir, which holds the previous run's kubeconfigs and
