@@ -20,6 +20,11 @@ import (
 // A readOnly command (--check, --dry-run) opens it without completing or
 // cleaning up anything.
 func openProject(cmd *cobra.Command, dir string, readOnly bool, rep *progress.Reporter) (*workspace.Workspace, error) {
+	return openProjectWith(cmd, dir, workspace.OpenOptions{ReadOnly: readOnly}, rep)
+}
+
+// openProjectWith opens the project as openProject does, with options.
+func openProjectWith(cmd *cobra.Command, dir string, o workspace.OpenOptions, rep *progress.Reporter) (*workspace.Workspace, error) {
 	if !cmd.Flags().Changed("dir") {
 		found, err := findProject()
 		if err != nil {
@@ -31,13 +36,11 @@ func openProject(cmd *cobra.Command, dir string, readOnly bool, rep *progress.Re
 	if err != nil {
 		return nil, err
 	}
-	w, err := workspace.Open(dir, workspace.OpenOptions{
-		Wait:     wait,
-		ReadOnly: readOnly,
-		Waiting: func() {
-			rep.Printf("spgen: another spgen command is working on this project; waiting up to %s for it to finish (%s sets how long)\n", wait, LockWaitVariable)
-		},
-	})
+	o.Wait = wait
+	o.Waiting = func() {
+		rep.Printf("spgen: another spgen command is working on this project; waiting up to %s for it to finish (%s sets how long)\n", wait, LockWaitVariable)
+	}
+	w, err := workspace.Open(dir, o)
 	if err != nil {
 		return nil, err
 	}

@@ -324,3 +324,17 @@ func (d *Dir) RenameState(from, to string) error {
 	}
 	return d.root.Rename(from, to)
 }
+
+// RemoveState deletes a file of spgen's state, if it exists.
+func (d *Dir) RemoveState(rel string) error {
+	if err := CheckState(rel); err != nil {
+		return err
+	}
+	if err := d.noLinks(rel); err != nil {
+		return err
+	}
+	if err := d.root.Remove(rel); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}

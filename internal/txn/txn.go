@@ -37,6 +37,9 @@ type plan struct {
 	// State are files of spgen's own state (below .spgen/), such as the
 	// lock file, written last.
 	State []string `json:"state,omitempty"`
+	// RemoveState are files of spgen's state deleted last, such as the
+	// record of an unfinished upgrade.
+	RemoveState []string `json:"removeState,omitempty"`
 }
 
 // maxPlanSize bounds a plan: one line per file of a project.
@@ -105,6 +108,15 @@ func (t *Tx) Remove(rel string) error {
 		return err
 	}
 	t.plan.Remove = append(t.plan.Remove, rel)
+	return nil
+}
+
+// RemoveState records that a file of spgen's state is deleted.
+func (t *Tx) RemoveState(rel string) error {
+	if err := checkStateTarget(rel); err != nil {
+		return err
+	}
+	t.plan.RemoveState = append(t.plan.RemoveState, rel)
 	return nil
 }
 
@@ -226,6 +238,11 @@ func check(dir *projectfs.Dir, p plan) error {
 			return err
 		}
 	}
+	for _, rel := range p.RemoveState {
+		if err := checkStateTarget(rel); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -312,6 +329,14 @@ func apply(dir *projectfs.Dir, p plan) error {
 		}
 		if err := dir.RenameState(src, rel); err != nil {
 			return fmt.Errorf("writing %s: %w", rel, err)
+		}
+	}
+	for _, rel := range p.RemoveState {
+		if err := checkStateTarget(rel); err != nil {
+			return fmt.Errorf("%s: %w", planFile, err)
+		}
+		if err := dir.RemoveState(rel); err != nil {
+			return fmt.Errorf("removing %s: %w", rel, err)
 		}
 	}
 	return os.RemoveAll(filepath.Join(dir.Path(), filepath.FromSlash(Dir)))

@@ -11,6 +11,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -39,6 +42,7 @@ const (
 	Kept        = "kept"        // the templates did not change it, or the user deleted it
 	Removed     = "removed"     // no longer produced and never edited
 	Regenerated = "regenerated" // generated code brought up to date
+	Restored    = "restored"    // put back as it was before an aborted upgrade
 )
 
 // Options control one upgrade.
@@ -95,7 +99,7 @@ func (r *Result) Count(action string) int {
 type ConflictError struct{ Paths []string }
 
 func (e *ConflictError) Error() string {
-	return fmt.Sprintf("%d file(s) have conflicts, marked with <<<<<<< ||||||| ======= >>>>>>>: %s\nresolve them, then run spgen generate", len(e.Paths), strings.Join(e.Paths, ", "))
+	return fmt.Sprintf("%d file(s) have conflicts, marked with <<<<<<< ||||||| ======= >>>>>>>: %s\nresolve them, then run spgen upgrade --continue to finish the upgrade (spgen upgrade --abort puts everything back as it was)", len(e.Paths), strings.Join(e.Paths, ", "))
 }
 
 // describe names what a project was written with. A released spgen version
@@ -183,8 +187,15 @@ func Run(ctx context.Context, w *workspace.Workspace, o Options) (*Result, error
 		return nil, err
 	}
 	conflicts := res.Conflicts()
-	if len(conflicts) == 0 {
-		if err := regenerateStaged(ctx, w, o, res, lock); err != nil {
+	// Generated files follow the sources; with a conflict in them the
+	// generators cannot read them, so that waits for --continue.
+	regenerate := !slices.ContainsFunc(conflicts, isGoSource)
+	if regenerate {
+		verifying := o.SkipVerify
+		o.SkipVerify = o.SkipVerify || len(conflicts) > 0
+		err := regenerateStaged(ctx, w, o, res, lock)
+		o.SkipVerify = verifying
+		if err != nil {
 			return nil, err
 		}
 	}
@@ -196,13 +207,31 @@ func Run(ctx context.Context, w *workspace.Workspace, o Options) (*Result, error
 		}
 	} else if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("interrupted before writing: %w", err)
-	} else if err := w.Apply(res.Changes, lock); err != nil {
+	} else if err := apply(w, res, lock, regenerate); err != nil {
 		return nil, err
 	}
 	if len(conflicts) > 0 {
 		return res, &ConflictError{Paths: conflicts}
 	}
 	return res, nil
+}
+
+// apply writes the upgrade. One with conflicts keeps the old lock file and
+// records how to finish or undo it instead.
+func apply(w *workspace.Workspace, res *Result, lock *scaffold.Lock, regenerated bool) error {
+	if len(res.Conflicts()) == 0 {
+		return w.Apply(res.Changes, lock)
+	}
+	rec, err := newRecord(res, lock, regenerated)
+	if err != nil {
+		return err
+	}
+	return w.Apply(res.Changes, nil, workspace.StateChange{Path: workspace.UnfinishedUpgrade, New: rec})
+}
+
+// isGoSource reports whether the generators or the go command read path.
+func isGoSource(path string) bool {
+	return strings.HasSuffix(path, ".go") || path == "go.mod" || path == "go.sum" || path == "hack/boilerplate.go.txt"
 }
 
 const noLongerProduced = "no longer produced by spgen; edited, so it is yours now"
@@ -416,4 +445,37 @@ func setChange(w *workspace.Workspace, res *Result, path string, content []byte)
 	res.Changes = append(res.Changes, workspace.Change{Path: path, Old: disk, New: content})
 	res.Files = append(res.Files, File{Path: path, Action: Merged, Note: "tidied"})
 	return nil
+}
+
+// Status says whether a project is behind the running spgen, for
+// `spgen upgrade --check`.
+type Status struct {
+	// Behind lists what is older than the running spgen's, one line each.
+	Behind []string
+	// Unfinished reports an upgrade that stopped at conflicts.
+	Unfinished bool
+	Current    string
+}
+
+// Check compares the project's lock file with what this spgen writes,
+// reading nothing else and writing nothing.
+func Check(w *workspace.Workspace, spgenVersion string) (*Status, error) {
+	old, err := project.LookupGeneration(w.Lock.Templates)
+	if err != nil {
+		return nil, err
+	}
+	next := project.Current
+	s := &Status{Current: describe(next, spgenVersion)}
+	if old.Name != next.Name {
+		s.Behind = append(s.Behind, fmt.Sprintf("templates generation %s (this spgen writes %s)", old.Name, next.Name))
+	}
+	if w.Lock.Stack != next.Stack.Version {
+		s.Behind = append(s.Behind, fmt.Sprintf("stack %s (this spgen's is %s)", w.Lock.Stack, next.Stack.Version))
+	}
+	if semver.IsValid(spgenVersion) && semver.IsValid(w.Lock.SpgenVersion) && semver.Compare(w.Lock.SpgenVersion, spgenVersion) < 0 {
+		s.Behind = append(s.Behind, fmt.Sprintf("spgen %s (this one is %s)", w.Lock.SpgenVersion, spgenVersion))
+	}
+	_, err = os.Lstat(filepath.Join(w.Dir, filepath.FromSlash(workspace.UnfinishedUpgrade)))
+	s.Unfinished = err == nil
+	return s, nil
 }

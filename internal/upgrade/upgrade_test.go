@@ -217,8 +217,10 @@ func TestUpgradeConflict(t *testing.T) {
 	if action(res, "cmd/sp-velero/main.go") != upgrade.Replaced || !strings.Contains(read(t, dir, "go.mod"), "apiextensions-apiserver v0.36.3") {
 		t.Error("files without conflicts were not upgraded")
 	}
-	if !strings.Contains(read(t, dir, ".spgen/lock.yaml"), `templates: "`+project.Current.Name+`"`) {
-		t.Error("lock file does not record the new generation")
+	// The lock file moves when the upgrade is finished; until then the
+	// record of the unfinished upgrade holds the one it will write.
+	if !strings.Contains(read(t, dir, ".spgen/lock.yaml"), `templates: "1"`) || !strings.Contains(read(t, dir, ".spgen/upgrade.yaml"), `templates: "`+project.Current.Name+`"`) {
+		t.Error("the lock file moved before the upgrade was finished, or the record lacks the new one")
 	}
 }
 

@@ -52,6 +52,21 @@ type OpenOptions struct {
 	// run's changes nor cleans up after one, and refuses to work on a
 	// project whose committed changes are not applied yet.
 	ReadOnly bool
+	// Unfinished opens a project whose upgrade stopped at conflicts, for
+	// the commands that finish, undo or report it; every other command is
+	// refused until then.
+	Unfinished bool
+}
+
+// UnfinishedUpgrade is the record an upgrade that stopped at conflicts
+// leaves in the project (committed with it, so a teammate can finish it).
+const UnfinishedUpgrade = projectfs.StateDir + "/upgrade.yaml"
+
+// UnfinishedError refuses a command while an upgrade is unfinished.
+type UnfinishedError struct{}
+
+func (UnfinishedError) Error() string {
+	return "an spgen upgrade of this project stopped at conflicts (" + UnfinishedUpgrade + "): resolve the conflict markers, then run spgen upgrade --continue, or undo the upgrade with spgen upgrade --abort; other commands wait until then"
 }
 
 // DefaultWait is how long a command waits for another one on the same
@@ -130,6 +145,9 @@ func (w *Workspace) open(o OpenOptions) error {
 	}
 	if err := w.recover(o.ReadOnly); err != nil {
 		return err
+	}
+	if _, err := os.Lstat(filepath.Join(w.Dir, filepath.FromSlash(UnfinishedUpgrade))); err == nil && !o.Unfinished {
+		return &spec.InputError{Msg: UnfinishedError{}.Error()}
 	}
 	if w.Project, err = spec.LoadWith(w.Dir, project.Check); err != nil {
 		return err
@@ -323,8 +341,16 @@ func (w *Workspace) CheckWritable(changes []Change) error {
 	return nil
 }
 
-// Apply writes the changes and the new lock file as one transaction.
-func (w *Workspace) Apply(changes []Change, lock *scaffold.Lock) error {
+// StateChange is the new content of a file of spgen's state (below
+// .spgen/), or its removal when New is nil.
+type StateChange struct {
+	Path string
+	New  []byte
+}
+
+// Apply writes the changes, the new lock file and any changes of spgen's
+// state as one transaction.
+func (w *Workspace) Apply(changes []Change, lock *scaffold.Lock, state ...StateChange) error {
 	if err := w.CheckWritable(changes); err != nil {
 		return err
 	}
@@ -345,6 +371,17 @@ func (w *Workspace) Apply(changes []Change, lock *scaffold.Lock) error {
 	}
 	if lock != nil {
 		if err := w.addLock(tx, lock); err != nil {
+			tx.Abort()
+			return err
+		}
+	}
+	for _, s := range state {
+		if s.New == nil {
+			err = tx.RemoveState(s.Path)
+		} else {
+			err = tx.WriteState(s.Path, s.New)
+		}
+		if err != nil {
 			tx.Abort()
 			return err
 		}
