@@ -142,10 +142,10 @@ func NewData(p *spec.Project, k spec.Kind, g Generation) Data {
 		ComponentProvider:   org,
 		ComponentName:       strings.ToLower(p.Module),
 		ComponentRepository: path.Dir(image),
-		GoVersion:           stack.GoVersion,
+		GoVersion:           g.Stack.GoVersion,
 		EnvtestK8sVersion:   g.Stack.EnvtestKubernetes,
-		SetupEnvtestVersion: stack.SetupEnvtest,
-		GolangciLintVersion: stack.GolangciLint,
+		SetupEnvtestVersion: g.Stack.SetupEnvtest,
+		GolangciLintVersion: g.Stack.GolangciLint,
 		KubernetesRelease:   g.Stack.Kubernetes,
 		EtcdRelease:         g.Stack.Etcd,
 	}

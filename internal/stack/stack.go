@@ -118,6 +118,11 @@ type Set struct {
 	// Kubernetes and Etcd are the exact releases of the API server
 	// binaries; empty for sets from before the tests built them.
 	Kubernetes, Etcd string
+	// GoVersion is the go directive of the set's go.mod; SetupEnvtest
+	// and GolangciLint the tools the set's Taskfile and CI pin. They
+	// belong to the set, so that a newer set never changes what an
+	// earlier one renders.
+	GoVersion, SetupEnvtest, GolangciLint string
 	goMod            []byte
 	goSum            []byte
 	// helmGoMod and helmGoSum are those of a project that installs its
@@ -148,10 +153,18 @@ func (s Set) GoSum(helm bool) []byte {
 func (s Set) HasHelm() bool { return s.helmGoMod != nil }
 
 // Current is the dependency set new projects get.
-var Current = Set{Version: Version, EnvtestKubernetes: EnvtestKubernetes, Kubernetes: Kubernetes, Etcd: Etcd, goMod: goMod, goSum: goSum, helmGoMod: helmGoMod, helmGoSum: helmGoSum}
+var Current = Set{
+	Version: Version, EnvtestKubernetes: EnvtestKubernetes, Kubernetes: Kubernetes, Etcd: Etcd,
+	GoVersion: GoVersion, SetupEnvtest: SetupEnvtest, GolangciLint: GolangciLint,
+	goMod: goMod, goSum: goSum, helmGoMod: helmGoMod, helmGoSum: helmGoSum,
+}
 
-// envtestOf records the envtest version of each earlier set.
-var envtestOf = map[string]string{"2026.08.1": "1.34.x", "2026.11.1": "1.34.x", "2026.11.2": "1.36.x"}
+// earlier records what each earlier set pinned besides its modules.
+var earlier = map[string]Set{
+	"2026.08.1": {EnvtestKubernetes: "1.34.x", SetupEnvtest: "v0.24.1", GolangciLint: "v2.15.0"},
+	"2026.11.1": {EnvtestKubernetes: "1.34.x", SetupEnvtest: "v0.24.1", GolangciLint: "v2.15.0"},
+	"2026.11.2": {EnvtestKubernetes: "1.36.x", SetupEnvtest: "v0.24.1", GolangciLint: "v2.15.0"},
+}
 
 // Earlier sets are kept (helm/ holding a set's Helm variant), never
 // refreshed, so that upgrades can compute what spgen wrote into a project's
@@ -171,7 +184,8 @@ func Lookup(version string) (Set, bool) {
 	if err1 != nil || err2 != nil {
 		return Set{}, false
 	}
-	s := Set{Version: version, EnvtestKubernetes: envtestOf[version], goMod: mod, goSum: sum}
+	s := earlier[version]
+	s.Version, s.GoVersion, s.goMod, s.goSum = version, goDirective(mod), mod, sum
 	s.helmGoMod, _ = fs.ReadFile(history, dir+"helm/go.mod.txt")
 	s.helmGoSum, _ = fs.ReadFile(history, dir+"helm/go.sum.txt")
 	return s, true
@@ -180,3 +194,13 @@ func Lookup(version string) (Set, bool) {
 // Placeholder is the module path the stored go.mod uses; the refresh command
 // writes it.
 func Placeholder() string { return placeholder }
+
+// goDirective is the version in the go line of a go.mod.
+func goDirective(mod []byte) string {
+	for line := range bytes.Lines(mod) {
+		if v, ok := bytes.CutPrefix(bytes.TrimSpace(line), []byte("go ")); ok {
+			return string(v)
+		}
+	}
+	return ""
+}
