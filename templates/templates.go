@@ -5,8 +5,8 @@ package templates
 import "embed"
 
 // FS holds the current template set under project/ and, under
-// generations/<name>/, the templates of earlier generations that differ
-// from it.
+// generations/<name>.rcs, the edits that turn the next generation's
+// templates into those of an earlier generation.
 //
 //go:embed project generations
 var FS embed.FS

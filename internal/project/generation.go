@@ -7,6 +7,7 @@ import (
 	"sync"
 	"text/template"
 
+	"github.com/open-control-plane/spgen/internal/linepatch"
 	"github.com/open-control-plane/spgen/internal/spec"
 	"github.com/open-control-plane/spgen/internal/stack"
 	"github.com/open-control-plane/spgen/templates"
@@ -15,17 +16,17 @@ import (
 // Generation is one released template set and the stack it shipped with.
 // Upgrades re-render a project with the generation recorded in its lock file
 // to know exactly what spgen wrote, so every released generation stays
-// renderable: an earlier one is stored as the templates that differ from
-// the next one (templates/generations/<name>/), applied over the current
-// set newest first, plus its output path changes. Which files a generation
+// renderable: an earlier one is stored as the edits that turn the next
+// generation's templates into its own (templates/generations/<name>.rcs,
+// applied to the current set newest first), plus its output path changes. Which files a generation
 // writes is part of the file lists (since, until).
 type Generation struct {
 	Name  string
 	Stack stack.Set
 	// number orders generations; files say from which one on they exist.
 	number int
-	// overlays are the directories under templates/generations/ whose
-	// templates replace the current set's, applied in order.
+	// overlays name the edit bundles under templates/generations/ that
+	// turn the current set into this generation's, applied in order.
 	overlays []string
 	// paths overrides output paths by template name.
 	paths map[string]string
@@ -150,34 +151,49 @@ func (g Generation) templates() (*template.Template, error) {
 	if t, ok := parsed[g.Name]; ok {
 		return t, nil
 	}
-	root := template.New("").Option("missingkey=error")
-	if err := parseDir(root, "project"); err != nil {
+	texts, err := g.texts()
+	if err != nil {
 		return nil, err
 	}
-	// Redefining a template replaces it: the older generation's files win.
-	for _, o := range g.overlays {
-		if err := parseDir(root, "generations/"+o); err != nil {
-			return nil, err
+	root := template.New("").Option("missingkey=error")
+	for name, text := range texts {
+		if _, err := root.New(name).Parse(text); err != nil {
+			return nil, fmt.Errorf("generation %s: %w", g.Name, err)
 		}
 	}
 	parsed[g.Name] = root
 	return root, nil
 }
 
-func parseDir(root *template.Template, dir string) error {
-	err := fs.WalkDir(templates.FS, dir, func(p string, d fs.DirEntry, err error) error {
+// texts returns the template texts of g: the current set with the stored
+// edits of every later generation applied, newest first.
+func (g Generation) texts() (map[string]string, error) {
+	texts := map[string]string{}
+	err := fs.WalkDir(templates.FS, "project", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
 		body, err := fs.ReadFile(templates.FS, p)
-		if err != nil {
-			return err
-		}
-		_, err = root.New(strings.TrimPrefix(p, dir+"/")).Parse(string(body))
+		texts[strings.TrimPrefix(p, "project/")] = string(body)
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("parsing templates in %s: %w", dir, err)
+		return nil, err
 	}
-	return nil
+	for _, o := range g.overlays {
+		bundle, err := fs.ReadFile(templates.FS, "generations/"+o+".rcs")
+		if err != nil {
+			return nil, err
+		}
+		patches, err := linepatch.ReadBundle(string(bundle))
+		if err != nil {
+			return nil, fmt.Errorf("templates/generations/%s.rcs: %w", o, err)
+		}
+		for name, patch := range patches {
+			if texts[name], err = linepatch.Apply(texts[name], patch); err != nil {
+				return nil, fmt.Errorf("templates/generations/%s.rcs, %s: %w", o, name, err)
+			}
+		}
+	}
+	return texts, nil
 }
