@@ -3,6 +3,7 @@ package project
 import (
 	"fmt"
 	"io/fs"
+	"strconv"
 	"strings"
 	"sync"
 	"text/template"
@@ -25,15 +26,20 @@ type Generation struct {
 	Stack stack.Set
 	// number orders generations; files say from which one on they exist.
 	number int
-	// overlays name the edit bundles under templates/generations/ that
-	// turn the current set into this generation's, applied in order.
-	overlays []string
 	// paths overrides output paths by template name.
 	paths map[string]string
 }
 
 // Current is the generation new projects get.
-var Current = Generation{Name: "7", Stack: stack.Current, number: 7}
+var Current = Generation{Name: "8", Stack: stack.Current, number: 8}
+
+// Generation 7 had the stack of Kubernetes 1.36 and controller-runtime
+// 0.24, and no scheduled workflow proposing spgen upgrades.
+var generation7 = Generation{
+	Name:   "7",
+	Stack:  mustStack("2026.12.1"),
+	number: 7,
+}
 
 // Generation 6 downloaded the tests' API server binaries from the internet
 // only, ran `task dev` through `go run` and left its clusters running when
@@ -41,10 +47,9 @@ var Current = Generation{Name: "7", Stack: stack.Current, number: 7}
 // into the instructions, and reported a missing permission one verb at a
 // time.
 var generation6 = Generation{
-	Name:     "6",
-	Stack:    mustStack("2026.11.2"),
-	number:   6,
-	overlays: []string{"6"},
+	Name:   "6",
+	Stack:  mustStack("2026.11.2"),
+	number: 6,
 }
 
 // Generation 5 labelled every managed object with the provider and a hash
@@ -55,10 +60,9 @@ var generation6 = Generation{
 // API server between all clusters in the envtest tests and never created
 // the shipped samples.
 var generation5 = Generation{
-	Name:     "5",
-	Stack:    mustStack("2026.11.2"),
-	number:   5,
-	overlays: []string{"6", "5"},
+	Name:   "5",
+	Stack:  mustStack("2026.11.2"),
+	number: 5,
 }
 
 // Generation 4 asked for one rule set on every target cluster
@@ -66,10 +70,9 @@ var generation5 = Generation{
 // looks at a pending access request, and had no local openMCP to run the
 // provider's binary against.
 var generation4 = Generation{
-	Name:     "4",
-	Stack:    mustStack("2026.11.2"),
-	number:   4,
-	overlays: []string{"6", "5", "4"},
+	Name:   "4",
+	Stack:  mustStack("2026.11.2"),
+	number: 4,
 }
 
 // Generation 3 wrote a reconciler that created and deleted each object by
@@ -77,34 +80,31 @@ var generation4 = Generation{
 // without their cluster and gave a workload cluster's workload no access
 // to the managed control plane.
 var generation3 = Generation{
-	Name:     "3",
-	Stack:    mustStack("2026.11.2"),
-	number:   3,
-	overlays: []string{"6", "5", "4", "3"},
+	Name:   "3",
+	Stack:  mustStack("2026.11.2"),
+	number: 3,
 }
 
 // Generation 2 copied a reconciler's fields in the generated wiring, ran
 // the kind e2e suite with every `go test`, started envtest for every test,
 // and ran a bare `spgen` from the Taskfile and CI of development builds.
 var generation2 = Generation{
-	Name:     "2",
-	Stack:    mustStack("2026.11.1"),
-	number:   2,
-	overlays: []string{"6", "5", "4", "3", "2"},
+	Name:   "2",
+	Stack:  mustStack("2026.11.1"),
+	number: 2,
 }
 
 // Generation 1 kept the sample of a kind at config/samples/<kind>.yaml,
 // requeued a waiting reconcile after a minute, had a shorter --environment
 // help and no .gitignore entry for spgen's working directories.
 var generation1 = Generation{
-	Name:     "1",
-	Stack:    mustStack("2026.08.1"),
-	number:   1,
-	overlays: []string{"6", "5", "4", "3", "2", "1"},
-	paths:    map[string]string{"samples/kind.yaml.tmpl": "config/samples/{{.KindLower}}.yaml"},
+	Name:   "1",
+	Stack:  mustStack("2026.08.1"),
+	number: 1,
+	paths:  map[string]string{"samples/kind.yaml.tmpl": "config/samples/{{.KindLower}}.yaml"},
 }
 
-var generations = []Generation{generation1, generation2, generation3, generation4, generation5, generation6, Current}
+var generations = []Generation{generation1, generation2, generation3, generation4, generation5, generation6, generation7, Current}
 
 func mustStack(v string) stack.Set {
 	s, ok := stack.Lookup(v)
@@ -180,7 +180,10 @@ func (g Generation) texts() (map[string]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, o := range g.overlays {
+	// Generation n is the current set with the edits of every generation
+	// from the one before the current down to n.
+	for n := Current.number - 1; n >= g.number; n-- {
+		o := strconv.Itoa(n)
 		bundle, err := fs.ReadFile(templates.FS, "generations/"+o+".rcs")
 		if err != nil {
 			return nil, err

@@ -70,8 +70,10 @@ type Data struct {
 	// written with; SpgenPinned says whether that is a release.
 	Spgen       string
 	SpgenPinned bool
-	ImageRepo   string
-	Owner       string
+	// SpgenRelease is the released spgen version the project pins, if any.
+	SpgenRelease string
+	ImageRepo    string
+	Owner        string
 	// CodeOwners is the team CODEOWNERS names, and ComponentProvider the
 	// organisation the OCM component names as its provider.
 	CodeOwners        string
@@ -249,6 +251,7 @@ var projectFiles = []file{
 	scaffolded("repo/component-constructor.yaml.tmpl", "component-constructor.yaml", always).from(7),
 	scaffolded("repo/workflows/ci.yaml.tmpl", ".github/workflows/ci.yaml", always),
 	scaffolded("repo/workflows/release.yaml.tmpl", ".github/workflows/release.yaml", always),
+	scaffolded("repo/workflows/spgen-upgrade.yaml.tmpl", ".github/workflows/spgen-upgrade.yaml", always).from(8),
 	scaffolded("hack/boilerplate.go.txt.tmpl", "hack/boilerplate.go.txt", always),
 	scaffolded("cmd/main.go.tmpl", "cmd/{{.RepoName}}/main.go", always),
 	generated("api/crds.go.tmpl", "api/crds/crds.go", always),
@@ -332,6 +335,9 @@ func RenderWith(p *spec.Project, g Generation, spgenVersion string) (*scaffold.T
 	first := NewData(p, p.Kinds[0], g)
 	first.Spgen = spgenCommand(g, spgenVersion)
 	first.SpgenPinned = semver.IsValid(spgenVersion)
+	if first.SpgenPinned {
+		first.SpgenRelease = spgenVersion
+	}
 	if err := r.renderAll(projectFiles, first, -1); err != nil {
 		return nil, err
 	}

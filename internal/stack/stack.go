@@ -13,7 +13,7 @@ import (
 
 // Version names this dependency set. It is recorded in every project's lock
 // file so that upgrade knows which stack a project was generated with.
-const Version = "2026.12.1"
+const Version = "2026.12.2"
 
 // GoVersion is the go directive of generated modules: the minimum the
 // openMCP runtime needs.
@@ -29,13 +29,13 @@ var Direct = []Module{
 	{"github.com/openmcp-project/openmcp-testing", "v1.2.0"},
 	{"github.com/spf13/cobra", "v1.10.2"},
 	{"golang.org/x/sys", "v0.47.0"},
-	{"k8s.io/api", "v0.36.3"},
-	{"k8s.io/apiextensions-apiserver", "v0.36.3"},
-	{"k8s.io/apimachinery", "v0.36.3"},
-	{"k8s.io/client-go", "v0.36.3"},
+	{"k8s.io/api", "v0.37.2"},
+	{"k8s.io/apiextensions-apiserver", "v0.37.2"},
+	{"k8s.io/apimachinery", "v0.37.2"},
+	{"k8s.io/client-go", "v0.37.2"},
 	{"k8s.io/klog/v2", "v2.140.0"},
 	{"k8s.io/utils", "v0.0.0-20260707023825-cf1189d6abe3"},
-	{"sigs.k8s.io/controller-runtime", "v0.24.1"},
+	{"sigs.k8s.io/controller-runtime", "v0.25.3"},
 	{"sigs.k8s.io/e2e-framework", "v0.7.0"},
 }
 
@@ -70,14 +70,14 @@ type Module struct {
 
 // EnvtestKubernetes is the Kubernetes version of the API server the
 // generated tests run against: the release of the stack's k8s.io modules.
-const EnvtestKubernetes = "1.36.x"
+const EnvtestKubernetes = "1.37.x"
 
 // Kubernetes is the release of the API servers the generated tests build
 // and run (kube-apiserver from k8s.io/kubernetes at this version), and
 // Etcd the etcd release it is tested with.
 const (
-	Kubernetes = "v1.36.3"
-	Etcd       = "v3.6.8"
+	Kubernetes = "v1.37.2"
+	Etcd       = "v3.7.0"
 )
 
 // GolangciLint is the golangci-lint release the generated Taskfile and CI
@@ -164,6 +164,7 @@ var earlier = map[string]Set{
 	"2026.08.1": {EnvtestKubernetes: "1.34.x", SetupEnvtest: "v0.24.1", GolangciLint: "v2.15.0"},
 	"2026.11.1": {EnvtestKubernetes: "1.34.x", SetupEnvtest: "v0.24.1", GolangciLint: "v2.15.0"},
 	"2026.11.2": {EnvtestKubernetes: "1.36.x", SetupEnvtest: "v0.24.1", GolangciLint: "v2.15.0"},
+	"2026.12.1": {EnvtestKubernetes: "1.36.x", Kubernetes: "v1.36.3", Etcd: "v3.6.8", SetupEnvtest: "v0.24.1", GolangciLint: "v2.15.0"},
 }
 
 // Earlier sets are kept (helm/ holding a set's Helm variant), never

@@ -4,7 +4,7 @@
 // etcd, through envtest) for the provider's tests. It finds the binaries
 // itself, so `go test ./...` needs no set-up and no internet beyond the Go
 // module proxy: KUBEBUILDER_ASSETS when it is set, otherwise setup-envtest's
-// store, where Kubernetes v1.36.3 is built from the module proxy on
+// store, where Kubernetes v1.37.2 is built from the module proxy on
 // first use and kept (see build.go).
 package apiserver
 
@@ -22,7 +22,7 @@ import (
 
 // KubernetesVersion is the version of the API servers the tests run
 // against, matching the Kubernetes libraries the provider is built with.
-const KubernetesVersion = "v1.36.3"
+const KubernetesVersion = "v1.37.2"
 
 // TimeoutScaleVariable names the environment variable that multiplies every
 // deadline of the tests, e.g. TEST_TIMEOUT_SCALE=3 on a slow or busy

@@ -17,8 +17,8 @@ import (
 	"time"
 )
 
-// etcdVersion is the etcd release Kubernetes v1.36.3 is tested with.
-const etcdVersion = "v3.6.8"
+// etcdVersion is the etcd release Kubernetes v1.37.2 is tested with.
+const etcdVersion = "v3.7.0"
 
 // storeItem is the directory setup-envtest's store keeps KubernetesVersion
 // in, so that binaries downloaded by `task envtest`, built by these tests
