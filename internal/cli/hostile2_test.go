@@ -471,8 +471,8 @@ func TestProjectThroughLink(t *testing.T) {
 func TestUpgradeDryRunLeavesLinkedGoModAlone(t *testing.T) {
 	parent := t.TempDir()
 	dir := filepath.Join(parent, "sp-velero")
-	if code, _, stderr := run(t, "init", "--module", "example.com/acme/sp-velero", "--kind", "Velero", "--group", "velero", "--dir", dir, "--templates", "5", "--skip-verify"); code != 0 {
-		t.Fatalf("init --templates 5: exit %d\n%s", code, stderr)
+	if code, _, stderr := run(t, "init", "--module", "example.com/acme/sp-velero", "--kind", "Velero", "--group", "velero", "--dir", dir, "--templates", "6", "--skip-verify"); code != 0 {
+		t.Fatalf("init --templates 6: exit %d\n%s", code, stderr)
 	}
 	// Without the e2e tests, go mod tidy drops requirements: the stage's
 	// go.mod is then different from the project's.

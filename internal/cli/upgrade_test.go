@@ -11,22 +11,27 @@ import (
 	"github.com/open-control-plane/spgen/internal/stack"
 )
 
-// oldProject writes a generation-1 project through the CLI.
+// oldProject writes a generation-6 project (the oldest spgen stores)
+// through the CLI.
 func oldProject(t *testing.T) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "sp-velero")
-	code, _, stderr := run(t, "init", "--module", "example.com/acme/sp-velero", "--kind", "Velero", "--group", "velero", "--dir", dir, "--templates", "1", "--skip-verify")
+	code, _, stderr := run(t, "init", "--module", "example.com/acme/sp-velero", "--kind", "Velero", "--group", "velero", "--dir", dir, "--templates", "6", "--skip-verify")
 	if code != 0 {
-		t.Fatalf("init --templates 1: exit %d\n%s", code, stderr)
+		t.Fatalf("init --templates 6: exit %d\n%s", code, stderr)
 	}
 	return dir
 }
+
+// applyLine is a line of the generation-6 controller that the current
+// templates changed.
+const applyLine = "results, err := r.veleroObjects(ctx, obj, pc, cc, w).Apply(ctx)"
 
 func TestUpgradeCommand(t *testing.T) {
 	dir := oldProject(t)
 	before := state(t, dir)
 	code, stdout, stderr := run(t, "upgrade", "--dry-run", "--dir", dir)
-	if code != 0 || !strings.Contains(stdout, "+++ b/config/samples/v1alpha1_velero.yaml") || !strings.Contains(stderr, "nothing was written") {
+	if code != 0 || !strings.Contains(stdout, "+++ b/.github/workflows/spgen-upgrade.yaml") || !strings.Contains(stderr, "nothing was written") {
 		t.Fatalf("dry-run: exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
 	}
 	if state(t, dir) != before {
@@ -36,8 +41,8 @@ func TestUpgradeCommand(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("upgrade: exit %d\n%s", code, stderr)
 	}
-	header := "Upgraded from templates 1, stack 2026.08.1 to templates " + project.Current.Name + ", stack " + stack.Version
-	for _, want := range []string{header, "replaced    internal/controller/velero_controller.go", "removed     config/samples/velero.yaml", "created     internal/provider/deps.go"} {
+	header := "Upgraded from templates 6, stack 2026.11.2 to templates " + project.Current.Name + ", stack " + stack.Version
+	for _, want := range []string{header, "replaced    internal/controller/velero_controller.go", "created     .github/workflows/spgen-upgrade.yaml", "created     test/apiserver/build.go"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("summary lacks %q:\n%s", want, stdout)
 		}
@@ -63,7 +68,7 @@ func TestUpgradeCommand(t *testing.T) {
 func TestUpgradeConflictExitsOne(t *testing.T) {
 	dir := oldProject(t)
 	path := filepath.Join(dir, "internal", "controller", "velero_controller.go")
-	edit(t, path, "veleroWaitLong  = 60 * time.Second", "veleroWaitLong  = 2 * time.Minute")
+	edit(t, path, applyLine, applyLine+" // ours")
 	code, stdout, stderr := run(t, "upgrade", "--dir", dir)
 	if code != 1 {
 		t.Fatalf("exit %d, want 1\n%s", code, stderr)
@@ -75,7 +80,7 @@ func TestUpgradeConflictExitsOne(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(data), "veleroWaitLong  = 2 * time.Minute") || !strings.Contains(string(data), "<<<<<<< yours") {
+	if !strings.Contains(string(data), applyLine+" // ours") || !strings.Contains(string(data), "<<<<<<< yours") {
 		t.Error("the user's line or the markers are missing")
 	}
 }
@@ -84,8 +89,8 @@ func TestUpgradeBadInput(t *testing.T) {
 	for name, c := range map[string]struct {
 		old, new, want string
 	}{
-		"unknown template generation": {`templates: "1"`, `templates: "9"`, `templates generation "9" is unknown`},
-		"unknown stack":               {"stack: 2026.08.1", "stack: 1999.01.1", `stack "1999.01.1" is unknown`},
+		"unknown template generation": {`templates: "6"`, `templates: "9"`, `templates generation "9" is unknown`},
+		"unknown stack":               {"stack: 2026.11.2", "stack: 1999.01.1", `stack "1999.01.1" is unknown`},
 		"malformed lock":              {"files:", "files: [", ".spgen/lock.yaml"},
 	} {
 		t.Run(name, func(t *testing.T) {

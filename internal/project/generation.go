@@ -15,20 +15,28 @@ import (
 )
 
 // Generation is one released template set and the stack it shipped with.
-// Upgrades re-render a project with the generation recorded in its lock file
-// to know exactly what spgen wrote, so every released generation stays
+// Upgrades re-render a project with the generation recorded in its lock
+// file to know exactly what spgen wrote. The recent generations stay
 // renderable: an earlier one is stored as the edits that turn the next
 // generation's templates into its own (templates/generations/<name>.rcs,
-// applied to the current set newest first), plus its output path changes. Which files a generation
-// writes is part of the file lists (since, until).
+// applied to the current set newest first); which files it writes is part
+// of the file lists (since, until). Older ones are known by name and stack
+// only: the project's git history holds what they wrote.
 type Generation struct {
 	Name  string
 	Stack stack.Set
 	// number orders generations; files say from which one on they exist.
 	number int
-	// paths overrides output paths by template name.
-	paths map[string]string
 }
+
+// oldestStored is the oldest generation whose templates spgen keeps. The
+// base of an upgrade from an older one comes from the project's git
+// history (see internal/upgrade), so only recent generations, which a
+// project may not have committed yet, need to be renderable.
+const oldestStored = 6
+
+// Stored reports whether spgen can render g.
+func (g Generation) Stored() bool { return g.number >= oldestStored }
 
 // Current is the generation new projects get.
 var Current = Generation{Name: "8", Stack: stack.Current, number: 8}
@@ -101,7 +109,6 @@ var generation1 = Generation{
 	Name:   "1",
 	Stack:  mustStack("2026.08.1"),
 	number: 1,
-	paths:  map[string]string{"samples/kind.yaml.tmpl": "config/samples/{{.KindLower}}.yaml"},
 }
 
 var generations = []Generation{generation1, generation2, generation3, generation4, generation5, generation6, generation7, Current}
@@ -124,13 +131,6 @@ func LookupGeneration(name string) (Generation, error) {
 		known = append(known, g.Name)
 	}
 	return Generation{}, &spec.InputError{Msg: fmt.Sprintf("templates generation %q is unknown to this spgen (known: %s); was the project written by a newer spgen?", name, strings.Join(known, ", "))}
-}
-
-func (g Generation) outPath(f file) string {
-	if p, ok := g.paths[f.tmpl]; ok {
-		return p
-	}
-	return f.out
 }
 
 // writes reports whether g writes f at all.

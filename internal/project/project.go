@@ -386,6 +386,9 @@ func (g Generation) Supports(p *spec.Project) error {
 	if p.Options.Helm() && (g.number < helmSince || !g.Stack.HasHelm()) {
 		return &spec.InputError{Msg: fmt.Sprintf("templates generation %s predates --deploy %s", g.Name, spec.DeployHelm)}
 	}
+	if !g.Stored() {
+		return &spec.InputError{Msg: fmt.Sprintf("templates generation %s is no longer stored by this spgen (it keeps generation %d and newer); spgen upgrade takes what it wrote from the project's git history", g.Name, oldestStored)}
+	}
 	return nil
 }
 
@@ -418,7 +421,7 @@ func (r *renderer) renderAll(files []file, d Data, kind int) error {
 		if !r.gen.writes(f) || !f.when(d) {
 			continue
 		}
-		out, err := execute(template.Must(template.New("path").Option("missingkey=error").Parse(r.gen.outPath(f))), d)
+		out, err := execute(template.Must(template.New("path").Option("missingkey=error").Parse(f.out)), d)
 		if err != nil {
 			return fmt.Errorf("path of %s: %w", f.tmpl, err)
 		}

@@ -13,13 +13,11 @@ import (
 	"github.com/open-control-plane/spgen/internal/workspace"
 )
 
-// BenchmarkUpgrade3Kinds upgrades a generation-1 project with three kinds,
+// BenchmarkUpgrade3Kinds upgrades a generation-6 project with three kinds,
 // with an edit in a reconciler to merge: the whole command, type-check
-// included. (Generation 1 wrote one sample path per kind, so it cannot hold
-// two versions of one kind; its generated files come from today's
-// generators, so the old project is not type-checked.)
+// included.
 func BenchmarkUpgrade3Kinds(b *testing.B) {
-	gen1, err := project.LookupGeneration("1")
+	gen6, err := project.LookupGeneration("6")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -27,7 +25,7 @@ func BenchmarkUpgrade3Kinds(b *testing.B) {
 	p.Options = spec.Options{WorkloadCluster: true, SecretWatcher: true, Sample: true}
 	p.Kinds = append(p.Kinds, spec.Kind{Kind: "Schedule", Version: "v1alpha1"}, spec.Kind{Kind: "Backup", Version: "v1alpha1"})
 	base := filepath.Join(b.TempDir(), "base")
-	if _, err := create.Run(context.Background(), p, create.Options{Dir: base, SpgenVersion: "devel", Generation: gen1, SkipVerify: true}); err != nil {
+	if _, err := create.Run(context.Background(), p, create.Options{Dir: base, SpgenVersion: "devel", Generation: gen6, SkipVerify: true}); err != nil {
 		b.Fatal(err)
 	}
 	ctrl := filepath.Join(base, "internal", "controller", "schedule_controller.go")

@@ -1,48 +1,31 @@
 package upgrade_test
 
 import (
-	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/open-control-plane/spgen/internal/create"
-	"github.com/open-control-plane/spgen/internal/project"
 	"github.com/open-control-plane/spgen/internal/stack"
 	"github.com/open-control-plane/spgen/internal/upgrade"
 )
 
-// gen2Project writes the velero project as generation 2 wrote it (its
-// generated files come from today's generators: an upgrade regenerates
-// them anyway).
-func gen2Project(t *testing.T) string {
-	t.Helper()
-	gen2, err := project.LookupGeneration("2")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := filepath.Join(t.TempDir(), "sp-velero")
-	if _, err := create.Run(context.Background(), veleroProject(), create.Options{Dir: dir, SkipVerify: true, SpgenVersion: "devel", Generation: gen2}); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
-
 // TestUpgradeMergesImportsAsSets: the user imports a package of their own
-// right where the new templates import internal/provider. Line by line
-// that is a conflict; as sets of imports it merges cleanly, and the
-// upgraded project builds with both.
+// right where the new templates import internal/provider (which
+// generations before 3 did not). Line by line that is a conflict; as sets
+// of imports it merges cleanly, and the upgraded project builds with both.
 func TestUpgradeMergesImportsAsSets(t *testing.T) {
-	dir := gen2Project(t)
+	dir := oldProject(t)
 	controller := "internal/controller/velero_controller.go"
+	providerImport := "\t\"example.com/acme/sp-velero/internal/provider\"\n"
+	committedAs(t, dir, "2", map[string]string{controller: strings.Replace(read(t, dir, controller), providerImport, "", 1)})
 	if err := os.MkdirAll(filepath.Join(dir, "pkg", "naming"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	write(t, dir, "pkg/naming/naming.go", "// Package naming names things.\npackage naming\n\n// Prefix starts every name.\nconst Prefix = \"velero\"\n")
-	replace(t, dir, controller, "\tv1alpha1 \"example.com/acme/sp-velero/api/v1alpha1\"\n",
-		"\tv1alpha1 \"example.com/acme/sp-velero/api/v1alpha1\"\n\t\"example.com/acme/sp-velero/pkg/naming\"\n")
+	managedImport := "\t\"example.com/acme/sp-velero/internal/managed\"\n"
+	replace(t, dir, controller, managedImport, managedImport+"\t\"example.com/acme/sp-velero/pkg/naming\"\n")
 	replace(t, dir, controller, "return \"velero-\" + veleroInstance(obj)", "return naming.Prefix + \"-\" + veleroInstance(obj)")
 	res, err := runUpgrade(t, dir, upgrade.Options{})
 	if err != nil {
@@ -63,7 +46,7 @@ func TestUpgradeMergesImportsAsSets(t *testing.T) {
 // TestUpgradeKeepsRewrittenFiles: a file the user rewrote keeps what they
 // wrote; the template's change is reported, not pushed into their text.
 func TestUpgradeKeepsRewrittenFiles(t *testing.T) {
-	dir := gen2Project(t)
+	dir := oldProject(t)
 	mine := "# Velero for ACME\n\nOur own documentation: how we run this provider.\n\n- on-call: team velero\n- dashboards: grafana/velero\n"
 	write(t, dir, "README.md", mine)
 	res, err := runUpgrade(t, dir, upgrade.Options{})
@@ -76,7 +59,7 @@ func TestUpgradeKeepsRewrittenFiles(t *testing.T) {
 	if got := action(res, "README.md"); got != upgrade.Kept {
 		t.Errorf("README.md: %s, want kept", got)
 	}
-	if len(res.Unmerged) != 1 || res.Unmerged[0].Path != "README.md" || !strings.Contains(res.Unmerged[0].Diff, "+| `internal/provider/` |") {
+	if len(res.Unmerged) != 1 || res.Unmerged[0].Path != "README.md" || !strings.Contains(res.Unmerged[0].Diff, "+Upgrades come to you") {
 		t.Errorf("the template's change to README.md is not reported: %+v", res.Unmerged)
 	}
 }
@@ -84,13 +67,11 @@ func TestUpgradeKeepsRewrittenFiles(t *testing.T) {
 // TestUpgradeTidiesUserRequirements: a requirement the user added stays,
 // and go.mod and go.sum are tidy after the stack moved.
 func TestUpgradeTidiesUserRequirements(t *testing.T) {
-	dir := gen2Project(t)
+	dir := oldProject(t)
 	if err := os.MkdirAll(filepath.Join(dir, "pkg", "diff"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	write(t, dir, "pkg/diff/diff.go", "// Package diff compares.\npackage diff\n\nimport \"github.com/google/go-cmp/cmp\"\n\n// Of describes how a and b differ.\nfunc Of(a, b any) string { return cmp.Diff(a, b) }\n")
-	// Older generations are written with today's code generators, whose
-	// wiring needs the new packages: require go-cmp without loading them.
 	goCmd(t, dir, "get", "github.com/google/go-cmp@v0.7.0")
 	if !strings.Contains(read(t, dir, "go.mod"), "github.com/google/go-cmp") {
 		t.Fatal("setup: go-cmp is not required")

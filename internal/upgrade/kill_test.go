@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -110,14 +111,15 @@ func spgenBinary(t *testing.T) string {
 func resolvedProject(t *testing.T) string {
 	t.Helper()
 	dir := oldProject(t)
-	replace(t, dir, controllerFile, "veleroWaitLong  = 60 * time.Second", "veleroWaitLong  = 45 * time.Second // tuned by us")
+	replace(t, dir, controllerFile, applyLine, applyLine+" // tuned by us")
 	var conflict *upgrade.ConflictError
 	if _, err := runUpgrade(t, dir, upgrade.Options{}); !errors.As(err, &conflict) {
 		t.Fatalf("want a conflict, got %v", err)
 	}
-	markers := regexp.MustCompile(`(?s)<<<<<<< yours\n(.*?)\|\|\|\|\|\|\| .*?>>>>>>> [^\n]*\n`)
-	path := filepath.Join(dir, controllerFile)
-	if err := os.WriteFile(path, []byte(markers.ReplaceAllString(read(t, dir, controllerFile), "$1")), 0o644); err != nil {
+	// The templates' side, with the user's comment kept.
+	markers := regexp.MustCompile(`(?s)<<<<<<< yours\n.*?=======\n(.*?)>>>>>>> [^\n]*\n`)
+	resolved := strings.Replace(markers.ReplaceAllString(read(t, dir, controllerFile), "$1"), applyLineNow, applyLineNow+" // tuned by us", 1)
+	if err := os.WriteFile(filepath.Join(dir, controllerFile), []byte(resolved), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return dir

@@ -1,6 +1,7 @@
 package upgrade_test
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -87,7 +88,7 @@ func TestUpgradeNeverLosesUserLines(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(w.Close)
-		res, _, err := upgrade.Plan(w, upgrade.Options{})
+		res, _, err := upgrade.Plan(context.Background(), w, upgrade.Options{})
 		if err != nil {
 			t.Fatalf("case %d: %v", c, err)
 		}

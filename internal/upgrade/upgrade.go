@@ -11,6 +11,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -20,6 +21,7 @@ import (
 	"github.com/aymanbagabas/go-udiff"
 	"golang.org/x/mod/semver"
 
+	"github.com/open-control-plane/spgen/internal/githistory"
 	"github.com/open-control-plane/spgen/internal/gomod"
 	"github.com/open-control-plane/spgen/internal/merge"
 	"github.com/open-control-plane/spgen/internal/progress"
@@ -112,10 +114,63 @@ func describe(g project.Generation, spgenVersion string) string {
 	return s
 }
 
+// bases is what spgen wrote into the project: the generation's rendering
+// when spgen still stores it, and for every file whose recorded hash that
+// does not give (or when it is not stored), the file itself if unedited,
+// else the version with that hash in the project's git history. A file
+// found nowhere is merged against an empty base: one whole conflict,
+// nothing guessed, and a warning says so.
+func bases(ctx context.Context, w *workspace.Workspace, old project.Generation, res *Result) (*scaffold.Tree, error) {
+	base := scaffold.NewTree()
+	if old.Stored() {
+		var err error
+		if base, err = project.RenderWith(w.Project, old, w.Lock.SpgenVersion); err != nil {
+			return nil, err
+		}
+	} else {
+		base.Add("go.mod", old.Stack.GoMod(w.Project.Module, w.Project.Options.Helm()), scaffold.Scaffolded)
+		base.Add("go.sum", old.Stack.GoSum(w.Project.Options.Helm()), scaffold.Scaffolded)
+	}
+	missing := map[string]string{}
+	for _, e := range w.Lock.Files {
+		if f, ok := base.Get(e.Path); e.Owner != scaffold.Scaffolded || ok && scaffold.Hash(f.Content) == e.Hash {
+			continue
+		}
+		disk, err := w.Read(e.Path)
+		if err != nil {
+			return nil, err
+		}
+		if disk != nil && scaffold.Hash(disk) == e.Hash {
+			base.Add(e.Path, disk, scaffold.Scaffolded)
+			continue
+		}
+		missing[e.Path] = e.Hash
+	}
+	if len(missing) == 0 {
+		return base, nil
+	}
+	want := map[string]bool{}
+	for _, h := range missing {
+		want[h] = true
+	}
+	found, err := githistory.Find(ctx, w.Dir, slices.Sorted(maps.Keys(missing)), want)
+	if err != nil {
+		return nil, err
+	}
+	for _, path := range slices.Sorted(maps.Keys(missing)) {
+		if content, ok := found[missing[path]]; ok {
+			base.Add(path, content, scaffold.Scaffolded)
+		} else {
+			res.Warnings = append(res.Warnings, path+": what spgen wrote is neither rendered by this spgen nor in the project's git history, so your edits are merged against nothing (commit spgen's output before editing it to avoid this)")
+		}
+	}
+	return base, nil
+}
+
 // Plan works out the upgrade of every scaffolded file and the lock file
 // that records it, reading the project but writing nothing. Generated files
 // are not part of the plan: they follow from the upgraded sources.
-func Plan(w *workspace.Workspace, o Options) (*Result, *scaffold.Lock, error) {
+func Plan(ctx context.Context, w *workspace.Workspace, o Options) (*Result, *scaffold.Lock, error) {
 	old, err := project.LookupGeneration(w.Lock.Templates)
 	if err != nil {
 		return nil, nil, err
@@ -137,8 +192,8 @@ func Plan(w *workspace.Workspace, o Options) (*Result, *scaffold.Lock, error) {
 	if res.From == res.To {
 		return res, w.Lock, nil
 	}
-	done := o.Progress.Step("rendering what spgen wrote (" + res.From + ") and what it writes now (" + res.To + ")")
-	base, err := project.RenderWith(w.Project, old, w.Lock.SpgenVersion)
+	done := o.Progress.Step("finding what spgen wrote (" + res.From + ") and rendering what it writes now (" + res.To + ")")
+	base, err := bases(ctx, w, old, res)
 	if err == nil {
 		var nextTree *scaffold.Tree
 		nextTree, err = project.RenderWith(w.Project, next, to)
@@ -179,7 +234,7 @@ func (r *Result) Conflicts() []string {
 
 // Run upgrades the project in w.
 func Run(ctx context.Context, w *workspace.Workspace, o Options) (*Result, error) {
-	res, lock, err := Plan(w, o)
+	res, lock, err := Plan(ctx, w, o)
 	if err != nil || res.From == res.To {
 		return res, err
 	}

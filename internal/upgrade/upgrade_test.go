@@ -3,6 +3,7 @@ package upgrade_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/open-control-plane/spgen/internal/create"
 	"github.com/open-control-plane/spgen/internal/project"
+	"github.com/open-control-plane/spgen/internal/scaffold"
 	"github.com/open-control-plane/spgen/internal/spec"
 	"github.com/open-control-plane/spgen/internal/testutil"
 	"github.com/open-control-plane/spgen/internal/upgrade"
@@ -31,8 +33,8 @@ var (
 	treesErr           error
 )
 
-// trees creates, once, the project as generation 1 wrote it and as the
-// current generation writes it.
+// trees creates, once, the project as generation 6 (the oldest spgen
+// stores) wrote it and as the current generation writes it.
 func trees(t *testing.T) (old, fresh string) {
 	t.Helper()
 	treesOnce.Do(func() {
@@ -41,13 +43,13 @@ func trees(t *testing.T) (old, fresh string) {
 			treesErr = err
 			return
 		}
-		gen1, err := project.LookupGeneration("1")
+		gen6, err := project.LookupGeneration("6")
 		if err != nil {
 			treesErr = err
 			return
 		}
 		oldTree, freshTree = filepath.Join(tmp, "old"), filepath.Join(tmp, "fresh")
-		if _, treesErr = create.Run(context.Background(), veleroProject(), create.Options{Dir: oldTree, SkipVerify: true, SpgenVersion: "devel", Generation: gen1}); treesErr != nil {
+		if _, treesErr = create.Run(context.Background(), veleroProject(), create.Options{Dir: oldTree, SkipVerify: true, SpgenVersion: "devel", Generation: gen6}); treesErr != nil {
 			return
 		}
 		_, treesErr = create.Run(context.Background(), veleroProject(), create.Options{Dir: freshTree, SkipVerify: true, SpgenVersion: "devel"})
@@ -58,7 +60,7 @@ func trees(t *testing.T) (old, fresh string) {
 	return oldTree, freshTree
 }
 
-// oldProject is a fresh copy of a generation-1 project.
+// oldProject is a fresh copy of a generation-6 project.
 func oldProject(t *testing.T) string {
 	t.Helper()
 	old, _ := trees(t)
@@ -128,22 +130,41 @@ func action(res *upgrade.Result, path string) string {
 const (
 	controllerFile = "internal/controller/velero_controller.go"
 	typesFile      = "api/v1alpha1/velero_types.go"
-	oldSample      = "config/samples/velero.yaml"
-	newSample      = "config/samples/v1alpha1_velero.yaml"
+	// legacyFile is a file an earlier generation wrote and the current
+	// one does not (legacy adds it).
+	legacyFile  = "config/samples/velero.yaml"
+	newWorkflow = ".github/workflows/spgen-upgrade.yaml"
+	// applyLine is a line of the controller generation 6 wrote and the
+	// current templates changed (applyLineNow).
+	applyLine    = "results, err := r.veleroObjects(ctx, obj, pc, cc, w).Apply(ctx)"
+	applyLineNow = "results, err := r.veleroObjects(obj, pc, cc, w).Apply(ctx)"
 )
+
+// legacy adds a file as an earlier generation wrote it, recorded in the
+// lock file, which the current templates no longer produce.
+func legacy(t *testing.T, dir, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Join(dir, filepath.Dir(legacyFile)), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write(t, dir, legacyFile, content)
+	entry := fmt.Sprintf("- hash: %s\n  owner: scaffolded\n  path: %s\n", scaffold.Hash([]byte(content)), legacyFile)
+	write(t, dir, ".spgen/lock.yaml", strings.Replace(read(t, dir, ".spgen/lock.yaml"), "files:\n", "files:\n"+entry, 1))
+}
 
 // An untouched project upgrades to exactly what init writes today, stack
 // bump included, and builds.
 func TestUpgradeUntouched(t *testing.T) {
 	dir := oldProject(t)
-	if !strings.Contains(read(t, dir, "go.mod"), "k8s.io/apiextensions-apiserver v0.36.2") {
-		t.Fatal("the generation-1 project does not have the old stack")
+	if !strings.Contains(read(t, dir, "go.mod"), "sigs.k8s.io/controller-runtime v0.24.1") {
+		t.Fatal("the generation-6 project does not have the old stack")
 	}
+	legacy(t, dir, "kind: Velero\n")
 	res, err := runUpgrade(t, dir, upgrade.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for path, want := range map[string]string{controllerFile: upgrade.Replaced, "go.mod": upgrade.Replaced, oldSample: upgrade.Removed, newSample: upgrade.Created} {
+	for path, want := range map[string]string{controllerFile: upgrade.Replaced, "go.mod": upgrade.Replaced, legacyFile: upgrade.Removed, newWorkflow: upgrade.Created} {
 		if got := action(res, path); got != want {
 			t.Errorf("%s: %q, want %q", path, got, want)
 		}
@@ -185,7 +206,7 @@ func TestUpgradeKeepsUserCode(t *testing.T) {
 		t.Errorf("%s: %q, want kept", typesFile, got)
 	}
 	c := read(t, dir, controllerFile)
-	if !strings.Contains(c, "func userHelper() string { return \"mine\" }") || !strings.Contains(c, "veleroWaitLong  = 30 * time.Second") {
+	if !strings.Contains(c, "func userHelper() string { return \"mine\" }") || !strings.Contains(c, applyLineNow) {
 		t.Errorf("merged controller lost the user's code or the template's change:\n%s", c)
 	}
 	if !strings.Contains(read(t, dir, typesFile), "Schedule string") {
@@ -202,24 +223,24 @@ func TestUpgradeKeepsUserCode(t *testing.T) {
 // every other file upgraded.
 func TestUpgradeConflict(t *testing.T) {
 	dir := oldProject(t)
-	replace(t, dir, controllerFile, "veleroWaitLong  = 60 * time.Second", "veleroWaitLong  = 45 * time.Second // tuned by us")
+	replace(t, dir, controllerFile, applyLine, applyLine+" // tuned by us")
 	res, err := runUpgrade(t, dir, upgrade.Options{})
 	var conflict *upgrade.ConflictError
 	if !errors.As(err, &conflict) || len(conflict.Paths) != 1 || conflict.Paths[0] != controllerFile {
 		t.Fatalf("want a conflict in %s, got %v", controllerFile, err)
 	}
 	c := read(t, dir, controllerFile)
-	for _, want := range []string{"<<<<<<< yours\n", "45 * time.Second // tuned by us", "||||||| spgen templates 1", "60 * time.Second", "=======\n", "30 * time.Second", ">>>>>>> spgen templates " + project.Current.Name} {
+	for _, want := range []string{"<<<<<<< yours\n", applyLine + " // tuned by us", "||||||| spgen templates 6", applyLine + "\n", "=======\n", applyLineNow, ">>>>>>> spgen templates " + project.Current.Name} {
 		if !strings.Contains(c, want) {
 			t.Errorf("conflicted file lacks %q", want)
 		}
 	}
-	if action(res, "cmd/sp-velero/main.go") != upgrade.Replaced || !strings.Contains(read(t, dir, "go.mod"), "apiextensions-apiserver v0.36.3") {
+	if action(res, "Taskfile.yaml") != upgrade.Replaced || !strings.Contains(read(t, dir, "go.mod"), "controller-runtime v0.25.3") {
 		t.Error("files without conflicts were not upgraded")
 	}
 	// The lock file moves when the upgrade is finished; until then the
 	// record of the unfinished upgrade holds the one it will write.
-	if !strings.Contains(read(t, dir, ".spgen/lock.yaml"), `templates: "1"`) || !strings.Contains(read(t, dir, ".spgen/upgrade.yaml"), `templates: "`+project.Current.Name+`"`) {
+	if !strings.Contains(read(t, dir, ".spgen/lock.yaml"), `templates: "6"`) || !strings.Contains(read(t, dir, ".spgen/upgrade.yaml"), `templates: "`+project.Current.Name+`"`) {
 		t.Error("the lock file moved before the upgrade was finished, or the record lacks the new one")
 	}
 }
@@ -232,7 +253,8 @@ func TestUpgradeRespectsDeletionsAndWarnsOnGeneratedEdits(t *testing.T) {
 	if err := os.Remove(filepath.Join(dir, ".gitignore")); err != nil {
 		t.Fatal(err)
 	}
-	replace(t, dir, oldSample, "name: test", "name: production")
+	legacy(t, dir, "name: test\n")
+	replace(t, dir, legacyFile, "name: test", "name: production")
 	deepcopy := "api/v1alpha1/zz_generated.deepcopy.go"
 	replace(t, dir, deepcopy, "package v1alpha1", "package v1alpha1\n\n// edited by hand")
 	replace(t, dir, "go.mod", "go 1.26.5", "go 1.26.5\n\nexclude example.com/never v1.0.0")
@@ -246,7 +268,7 @@ func TestUpgradeRespectsDeletionsAndWarnsOnGeneratedEdits(t *testing.T) {
 	if action(res, ".gitignore") != upgrade.Kept {
 		t.Errorf(".gitignore: %q, want kept", action(res, ".gitignore"))
 	}
-	if !strings.Contains(read(t, dir, oldSample), "name: production") || action(res, oldSample) != upgrade.Kept {
+	if !strings.Contains(read(t, dir, legacyFile), "name: production") || action(res, legacyFile) != upgrade.Kept {
 		t.Error("an edited file the templates no longer produce was not kept")
 	}
 	if strings.Contains(read(t, dir, deepcopy), "edited by hand") {
@@ -260,11 +282,11 @@ func TestUpgradeRespectsDeletionsAndWarnsOnGeneratedEdits(t *testing.T) {
 		t.Errorf("no warning names %s: %v", deepcopy, res.Warnings)
 	}
 	mod := read(t, dir, "go.mod")
-	if action(res, "go.mod") != upgrade.Merged || !strings.Contains(mod, "exclude example.com/never v1.0.0") || !strings.Contains(mod, "apiextensions-apiserver v0.36.3") {
+	if action(res, "go.mod") != upgrade.Merged || !strings.Contains(mod, "exclude example.com/never v1.0.0") || !strings.Contains(mod, "apiextensions-apiserver v0.37.2") {
 		t.Errorf("go.mod not merged by meaning (%s):\n%s", action(res, "go.mod"), mod)
 	}
 	sum := read(t, dir, "go.sum")
-	if !strings.Contains(sum, "apiextensions-apiserver v0.36.3 ") || strings.Contains(sum, "apiextensions-apiserver v0.36.2 ") {
+	if !strings.Contains(sum, "apiextensions-apiserver v0.37.2 ") || strings.Contains(sum, "apiextensions-apiserver v0.36.3 ") {
 		t.Error("go.sum does not follow the stack")
 	}
 	goBuildVet(t, dir)
@@ -281,7 +303,7 @@ func TestUpgradeDryRunWritesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Files) == 0 || !strings.Contains(out.String(), "+++ b/"+newSample) || !strings.Contains(out.String(), "--- a/"+controllerFile) {
+	if len(res.Files) == 0 || !strings.Contains(out.String(), "+++ b/"+newWorkflow) || !strings.Contains(out.String(), "--- a/"+controllerFile) {
 		t.Errorf("dry-run printed no plan or diff:\n%s", out.String())
 	}
 	after, err := testutil.ReadTree(dir)
@@ -313,7 +335,7 @@ func TestUpgradeUnreproducibleBase(t *testing.T) {
 		t.Fatalf("want a conflict, got %v", err)
 	}
 	c := read(t, dir, controllerFile)
-	if !strings.HasPrefix(c, "<<<<<<< yours\n") || !strings.Contains(c, "// mine\n") || !strings.Contains(c, "veleroWaitLong  = 30 * time.Second") {
+	if !strings.HasPrefix(c, "<<<<<<< yours\n") || !strings.Contains(c, "// mine\n") || !strings.Contains(c, applyLineNow) {
 		t.Errorf("want the whole file as one conflict with both sides:\n%.400s", c)
 	}
 }
@@ -351,5 +373,41 @@ func TestUpgradeMovesSpgenPin(t *testing.T) {
 	}
 	if !strings.Contains(read(t, dir, ".spgen/lock.yaml"), "spgenVersion: v0.4.0") {
 		t.Error("lock does not record the new version")
+	}
+}
+
+// committedAs makes the project in dir one that generation gen, which
+// spgen no longer stores, wrote: files hold the given contents (the lock
+// records their hashes), the lock names gen and its stack, and everything
+// is committed to git, as a provider's repository holds it.
+func committedAs(t *testing.T, dir, gen string, files map[string]string) {
+	t.Helper()
+	g, err := project.LookupGeneration(gen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := workspace.Open(dir, workspace.OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lock := w.Lock.Clone()
+	w.Close()
+	for path, content := range files {
+		write(t, dir, path, content)
+		lock.Set(path, scaffold.Scaffolded, []byte(content))
+	}
+	lock.Templates, lock.Stack = g.Name, g.Stack.Version
+	body, err := lock.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(t, dir, ".spgen/lock.yaml", string(body))
+	for _, args := range [][]string{{"init", "-q"}, {"add", "."}, {"commit", "-qm", "generation " + gen}} {
+		cmd := exec.Command("git", args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
 	}
 }
