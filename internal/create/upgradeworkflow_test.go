@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/open-control-plane/spgen/internal/testutil"
 )
 
 // TestUpgradeWorkflow runs the script of the generated spgen-upgrade
@@ -118,30 +120,20 @@ func (e *workflowEnv) project(t *testing.T, edit func(dir string)) string {
 		t.Fatalf("init: %v\n%s", err, out)
 	}
 	origin := filepath.Join(root, "origin.git")
-	e.git(t, root, "init", "-q", "--bare", "-b", "main", origin)
-	e.git(t, dir, "init", "-q", "-b", "main")
-	e.git(t, dir, "remote", "add", "origin", origin)
-	e.git(t, dir, "add", ".")
-	e.git(t, dir, "commit", "-qm", "init")
+	testutil.Git(t, root, "init", "-q", "--bare", "-b", "main", origin)
+	testutil.Git(t, dir, "init", "-q", "-b", "main")
+	testutil.Git(t, dir, "remote", "add", "origin", origin)
+	testutil.Git(t, dir, "add", ".")
+	testutil.Git(t, dir, "commit", "-qm", "init")
 	if edit != nil {
 		edit(dir)
-		e.git(t, dir, "commit", "-qam", "our change")
+		testutil.Git(t, dir, "commit", "-qam", "our change")
 	}
-	e.git(t, dir, "push", "-q", "origin", "main")
+	testutil.Git(t, dir, "push", "-q", "origin", "main")
 	if err := os.Remove(e.ghLog); err != nil && !os.IsNotExist(err) {
 		t.Fatal(err)
 	}
 	return dir
-}
-
-func (e *workflowEnv) git(t *testing.T, dir string, args ...string) {
-	t.Helper()
-	cmd := exec.Command("git", args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("git %v: %v\n%s", args, err, out)
-	}
 }
 
 // run runs the workflow's script in a fresh checkout of the project.
@@ -166,7 +158,7 @@ func (e *workflowEnv) run(t *testing.T, dir string) string {
 		script += s.Run
 	}
 	checkout := filepath.Join(t.TempDir(), "checkout")
-	e.git(t, filepath.Dir(dir), "clone", "-q", filepath.Join(filepath.Dir(dir), "origin.git"), checkout)
+	testutil.Git(t, filepath.Dir(dir), "clone", "-q", filepath.Join(filepath.Dir(dir), "origin.git"), checkout)
 	cmd := exec.Command("bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script)
 	cmd.Dir = checkout
 	cmd.Env = append(os.Environ(), "PATH="+e.path, "SPGEN_VERSION="+job.Env["SPGEN_VERSION"], "GH_TOKEN=test",

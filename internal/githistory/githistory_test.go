@@ -5,23 +5,13 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/open-control-plane/spgen/internal/testutil"
 )
 
 func hash(s string) string { return fmt.Sprintf("sha256:%x", sha256.Sum256([]byte(s))) }
-
-// gitIn runs git in dir with a fixed identity.
-func gitIn(t *testing.T, dir string, args ...string) {
-	t.Helper()
-	cmd := exec.Command("git", args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("git %v: %v\n%s", args, err, out)
-	}
-}
 
 func write(t *testing.T, path, content string) {
 	t.Helper()
@@ -41,19 +31,19 @@ func TestFind(t *testing.T) {
 	repo := t.TempDir()
 	project := filepath.Join(repo, "providers", "velero")
 	file := filepath.Join(project, "internal", "a.go")
-	gitIn(t, repo, "init", "-q")
+	testutil.Git(t, repo, "init", "-q")
 	write(t, file, "v1\n")
 	write(t, filepath.Join(project, "other.go"), "other\n")
-	gitIn(t, repo, "add", ".")
-	gitIn(t, repo, "commit", "-qm", "one")
+	testutil.Git(t, repo, "add", ".")
+	testutil.Git(t, repo, "commit", "-qm", "one")
 	write(t, file, "v2\n")
-	gitIn(t, repo, "commit", "-qam", "two")
-	gitIn(t, repo, "switch", "-qc", "side")
+	testutil.Git(t, repo, "commit", "-qam", "two")
+	testutil.Git(t, repo, "switch", "-qc", "side")
 	write(t, file, "on a branch\n")
-	gitIn(t, repo, "commit", "-qam", "side")
-	gitIn(t, repo, "switch", "-q", "-")
+	testutil.Git(t, repo, "commit", "-qam", "side")
+	testutil.Git(t, repo, "switch", "-q", "-")
 	write(t, file, "staged\n")
-	gitIn(t, repo, "add", ".")
+	testutil.Git(t, repo, "add", ".")
 	write(t, file, "uncommitted\n")
 
 	want := map[string]bool{}

@@ -403,11 +403,6 @@ func committedAs(t *testing.T, dir, gen string, files map[string]string) {
 	}
 	write(t, dir, ".spgen/lock.yaml", string(body))
 	for _, args := range [][]string{{"init", "-q"}, {"add", "."}, {"commit", "-qm", "generation " + gen}} {
-		cmd := exec.Command("git", args...)
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("git %v: %v\n%s", args, err, out)
-		}
+		testutil.Git(t, dir, args...)
 	}
 }
