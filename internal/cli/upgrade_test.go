@@ -116,3 +116,29 @@ func TestAddAPIAsksForUpgrade(t *testing.T) {
 		t.Fatalf("exit %d:\n%s", code, stderr)
 	}
 }
+
+// TestUpgradeCheck: --check exits 1 naming what is behind and writes
+// nothing; once upgraded, it exits 0.
+func TestUpgradeCheck(t *testing.T) {
+	dir := oldProject(t)
+	before := state(t, dir)
+	code, stdout, stderr := run(t, "upgrade", "--check", "--dir", dir)
+	wants := []string{"templates generation 6 (this spgen writes " + project.Current.Name + ")", "stack 2026.11.2 (this spgen's is " + stack.Version + ")"}
+	for _, want := range wants {
+		if code != 1 || !strings.Contains(stdout, want) {
+			t.Errorf("--check: exit %d, want 1 saying %q\n%s%s", code, want, stdout, stderr)
+		}
+	}
+	if state(t, dir) != before {
+		t.Fatal("--check wrote files")
+	}
+	if code, _, stderr := run(t, "upgrade", "--dir", dir); code != 0 {
+		t.Fatalf("upgrade: exit %d\n%s", code, stderr)
+	}
+	if code, stdout, _ := run(t, "upgrade", "--check", "--dir", dir); code != 0 || !strings.Contains(stdout, "Up to date") {
+		t.Errorf("--check after the upgrade: exit %d\n%s", code, stdout)
+	}
+	if code, _, stderr := run(t, "upgrade", "--check", "--continue", "--dir", dir); code != 2 {
+		t.Errorf("--check with --continue: exit %d, want 2\n%s", code, stderr)
+	}
+}
