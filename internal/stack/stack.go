@@ -123,8 +123,8 @@ type Set struct {
 	// belong to the set, so that a newer set never changes what an
 	// earlier one renders.
 	GoVersion, SetupEnvtest, GolangciLint string
-	goMod            []byte
-	goSum            []byte
+	goMod                                 []byte
+	goSum                                 []byte
 	// helmGoMod and helmGoSum are those of a project that installs its
 	// domain service as a Helm chart; nil for sets from before the option.
 	helmGoMod []byte
