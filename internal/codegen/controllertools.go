@@ -289,7 +289,7 @@ func pinVersionAnnotation(content []byte) []byte {
 // required in spgen's go.mod (a test keeps the two in step). Build info
 // cannot be used: test binaries carry none, and output must not depend on
 // how spgen was built.
-const ControllerToolsVersion = "v0.21.0"
+const ControllerToolsVersion = "v0.23.0"
 
 // relativize shortens staged absolute paths in messages to project paths.
 func relativize(msg, root string) string {
