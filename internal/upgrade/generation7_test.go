@@ -20,9 +20,10 @@ import (
 // (Kubernetes 0.36 → 0.37, controller-runtime 0.24 → 0.25, API servers
 // 1.36 → 1.37) made through upgrade: every golden option set, written by
 // generation 7 and then edited by its user in the reconciler, the types, a
-// package of their own and go.mod, upgrades without a conflict, builds
-// and vets; the Helm and the all-options projects pass their own tests,
-// the local openMCP included.
+// package of their own and go.mod, upgrades without a conflict and vets;
+// the Helm project for a workload cluster with two kinds, the richest
+// option set, passes its own tests, the local openMCP included (the golden
+// tests run every current project's tests).
 func TestUpgradeFromGeneration7(t *testing.T) {
 	gen7, err := project.LookupGeneration("7")
 	if err != nil {
@@ -64,9 +65,14 @@ func TestUpgradeFromGeneration7(t *testing.T) {
 					t.Errorf("upgraded go.mod lacks %q", want)
 				}
 			}
-			goBuildVet(t, dir)
-			if name == "all" || name == "helm-workload" {
+			if name == "helm-workload" {
 				testProject(t, dir)
+				return
+			}
+			vet := exec.Command("go", "vet", "./...")
+			vet.Dir = dir
+			if out, err := vet.CombinedOutput(); err != nil {
+				t.Fatalf("go vet: %v\n%s", err, out)
 			}
 		})
 	}
