@@ -62,12 +62,8 @@ type OpenOptions struct {
 // leaves in the project (committed with it, so a teammate can finish it).
 const UnfinishedUpgrade = projectfs.StateDir + "/upgrade.yaml"
 
-// UnfinishedError refuses a command while an upgrade is unfinished.
-type UnfinishedError struct{}
-
-func (UnfinishedError) Error() string {
-	return "an spgen upgrade of this project stopped at conflicts (" + UnfinishedUpgrade + "): resolve the conflict markers, then run spgen upgrade --continue, or undo the upgrade with spgen upgrade --abort; other commands wait until then"
-}
+// unfinished is why a command is refused while an upgrade is unfinished.
+const unfinished = "an spgen upgrade of this project stopped at conflicts (" + UnfinishedUpgrade + "): resolve the conflict markers, then run spgen upgrade --continue, or undo the upgrade with spgen upgrade --abort; other commands wait until then"
 
 // DefaultWait is how long a command waits for another one on the same
 // project before it gives up.
@@ -147,7 +143,7 @@ func (w *Workspace) open(o OpenOptions) error {
 		return err
 	}
 	if _, err := os.Lstat(filepath.Join(w.Dir, filepath.FromSlash(UnfinishedUpgrade))); err == nil && !o.Unfinished {
-		return &spec.InputError{Msg: UnfinishedError{}.Error()}
+		return &spec.InputError{Msg: unfinished}
 	}
 	if w.Project, err = spec.LoadWith(w.Dir, project.Check); err != nil {
 		return err
