@@ -9,7 +9,7 @@ require (
 	github.com/openmcp-project/openmcp-operator/lib v1.3.0
 	github.com/openmcp-project/openmcp-testing v1.2.0
 	github.com/spf13/cobra v1.10.2
-	golang.org/x/sys v0.47.0
+	golang.org/x/sys v0.49.0
 	k8s.io/api v0.37.2
 	k8s.io/apiextensions-apiserver v0.37.2
 	k8s.io/apimachinery v0.37.2

@@ -35,11 +35,27 @@ type Generation struct {
 // project may not have committed yet, need to be renderable.
 const oldestStored = 6
 
+// ListsHelmVersions reports whether a Helm project of generation g
+// configures its charts as versions[] in the ProviderConfig; earlier ones
+// had availableCharts.
+func (g Generation) ListsHelmVersions() bool { return g.number >= 9 }
+
 // Stored reports whether spgen can render g.
 func (g Generation) Stored() bool { return g.number >= oldestStored }
 
 // Current is the generation new projects get.
-var Current = Generation{Name: "8", Stack: stack.Current, number: 8}
+var Current = Generation{Name: "9", Stack: stack.Current, number: 9}
+
+// Generation 8 configured a Helm project's charts as availableCharts with
+// one chart pull secret and top-level imagePullSecrets, invented the values
+// the chart got for the CA bundle, had no release settings or registry CA,
+// and its local openMCP reported every HelmRelease ready without
+// installing anything.
+var generation8 = Generation{
+	Name:   "8",
+	Stack:  mustStack("2026.12.2"),
+	number: 8,
+}
 
 // Generation 7 had the stack of Kubernetes 1.36 and controller-runtime
 // 0.24, and no scheduled workflow proposing spgen upgrades.
@@ -111,7 +127,7 @@ var generation1 = Generation{
 	number: 1,
 }
 
-var generations = []Generation{generation1, generation2, generation3, generation4, generation5, generation6, generation7, Current}
+var generations = []Generation{generation1, generation2, generation3, generation4, generation5, generation6, generation7, generation8, Current}
 
 func mustStack(v string) stack.Set {
 	s, ok := stack.Lookup(v)

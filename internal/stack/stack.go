@@ -13,7 +13,7 @@ import (
 
 // Version names this dependency set. It is recorded in every project's lock
 // file so that upgrade knows which stack a project was generated with.
-const Version = "2026.12.2"
+const Version = "2026.12.3"
 
 // GoVersion is the go directive of generated modules: the minimum the
 // openMCP runtime needs.
@@ -28,7 +28,7 @@ var Direct = []Module{
 	{"github.com/openmcp-project/openmcp-operator/lib", "v1.3.0"},
 	{"github.com/openmcp-project/openmcp-testing", "v1.2.0"},
 	{"github.com/spf13/cobra", "v1.10.2"},
-	{"golang.org/x/sys", "v0.47.0"},
+	{"golang.org/x/sys", "v0.49.0"},
 	{"k8s.io/api", "v0.37.2"},
 	{"k8s.io/apiextensions-apiserver", "v0.37.2"},
 	{"k8s.io/apimachinery", "v0.37.2"},
@@ -42,11 +42,13 @@ var Direct = []Module{
 // Helm lists what a project that installs its domain service as a Helm
 // chart (--deploy helm) imports besides Direct: the APIs of Flux's source
 // and helm controllers, at the releases whose Kubernetes libraries match
-// the stack's.
+// the stack's, and Helm's SDK.
 var Helm = []Module{
 	{"github.com/fluxcd/helm-controller/api", "v1.6.3"},
 	{"github.com/fluxcd/pkg/apis/meta", "v1.31.0"},
 	{"github.com/fluxcd/source-controller/api", "v1.9.4"},
+	// The tests render charts with Helm's own packages.
+	{"helm.sh/helm/v4", "v4.3.2"},
 }
 
 // FluxCRDs are the releases of Flux's controllers whose CRDs (in
@@ -165,6 +167,7 @@ var earlier = map[string]Set{
 	"2026.11.1": {EnvtestKubernetes: "1.34.x", SetupEnvtest: "v0.24.1", GolangciLint: "v2.15.0"},
 	"2026.11.2": {EnvtestKubernetes: "1.36.x", SetupEnvtest: "v0.24.1", GolangciLint: "v2.15.0"},
 	"2026.12.1": {EnvtestKubernetes: "1.36.x", Kubernetes: "v1.36.3", Etcd: "v3.6.8", SetupEnvtest: "v0.24.1", GolangciLint: "v2.15.0"},
+	"2026.12.2": {EnvtestKubernetes: "1.37.x", Kubernetes: "v1.37.2", Etcd: "v3.7.0", SetupEnvtest: "v0.24.1", GolangciLint: "v2.15.0"},
 }
 
 // Earlier sets are kept (helm/ holding a set's Helm variant), never

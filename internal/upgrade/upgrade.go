@@ -44,6 +44,7 @@ const (
 	Kept        = "kept"        // the templates did not change it, or the user deleted it
 	Removed     = "removed"     // no longer produced and never edited
 	Regenerated = "regenerated" // generated code brought up to date
+	Migrated    = "migrated"    // objects the user keeps carried over to a changed API
 	Restored    = "restored"    // put back as it was before an aborted upgrade
 )
 
@@ -198,7 +199,10 @@ func Plan(ctx context.Context, w *workspace.Workspace, o Options) (*Result, *sca
 		var nextTree *scaffold.Tree
 		nextTree, err = project.RenderWith(w.Project, next, to)
 		if err == nil {
-			err = plan(w, base, nextTree, res)
+			err = plan(w, base, nextTree, res, migrations(w, old, next))
+		}
+		if err == nil {
+			err = migrateUsersFiles(w, res, migrations(w, old, next))
 		}
 	}
 	done(err)
@@ -300,7 +304,7 @@ const (
 )
 
 // plan decides the outcome of every scaffolded file.
-func plan(w *workspace.Workspace, base, next *scaffold.Tree, res *Result) error {
+func plan(w *workspace.Workspace, base, next *scaffold.Tree, res *Result, migrate shapeChange) error {
 	paths := map[string]bool{}
 	for _, t := range []*scaffold.Tree{base, next} {
 		for _, p := range t.Paths() {
@@ -335,6 +339,10 @@ func plan(w *workspace.Workspace, base, next *scaffold.Tree, res *Result) error 
 				res.Changes = append(res.Changes, workspace.Change{Path: path, Old: disk, New: content})
 			}
 		}
+		migrated, err := migrate.apply(path, disk)
+		if err != nil {
+			return err
+		}
 		switch {
 		case !inNext:
 			switch {
@@ -360,6 +368,11 @@ func plan(w *workspace.Workspace, base, next *scaffold.Tree, res *Result) error 
 		case bytes.Equal(disk, n.Content):
 		case !edited:
 			change(Replaced, "", n.Content)
+		case migrated != nil:
+			// The user's objects in the new shape come first; what else
+			// the template changed in the file is shown, not merged.
+			change(Migrated, "your objects carried over to the new shape; the template's change is shown below, not merged", migrated)
+			res.Unmerged = append(res.Unmerged, Unmerged{Path: path, Diff: udiff.Unified("a/"+path+" (spgen "+res.From+")", "b/"+path+" (spgen "+res.To+")", string(b.Content), string(n.Content))})
 		case path == "go.mod" || path == "go.sum":
 			merged, err := mergeModule(path, b.Content, disk, n.Content)
 			if err != nil {

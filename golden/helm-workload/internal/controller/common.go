@@ -56,11 +56,14 @@ const (
 	ReasonPullSecretMissing = "PullSecretMissing"
 	ReasonCABundleMissing   = "CABundleMissing"
 	ReasonCABundleInvalid   = "CABundleInvalid"
-	ReasonApplyFailed       = "ApplyFailed"
-	ReasonWorkloadNotReady  = "WorkloadNotReady"
-	ReasonDeletionBlocked   = "DeletionBlocked"
-	ReasonDeleteFailed      = "DeleteFailed"
-	ReasonTerminating       = "Terminating"
+	// ReasonValuesInvalid: the values of the requested version cannot be
+	// mapped to the chart's.
+	ReasonValuesInvalid    = "ValuesInvalid"
+	ReasonApplyFailed      = "ApplyFailed"
+	ReasonWorkloadNotReady = "WorkloadNotReady"
+	ReasonDeletionBlocked  = "DeletionBlocked"
+	ReasonDeleteFailed     = "DeleteFailed"
+	ReasonTerminating      = "Terminating"
 	// ReasonReleased: deletion left objects in place that hold what the
 	// provider did not create, or that are to be orphaned.
 	ReasonReleased = "Released"
@@ -212,20 +215,16 @@ func addPullSecrets(set *managed.Set, cluster managed.Cluster, namespace string,
 	set.Prune(cluster, corev1.SchemeGroupVersion.WithKind("Secret"))
 }
 
-func references(secrets []corev1.Secret) []corev1.LocalObjectReference {
-	refs := make([]corev1.LocalObjectReference, 0, len(secrets))
-	for _, s := range secrets {
-		refs = append(refs, corev1.LocalObjectReference{Name: s.Name})
-	}
-	return refs
-}
-
-// The CA bundle is copied into a ConfigMap next to the workload; the
-// chart's values say where, and where to mount it.
+// The CA bundle is copied into a ConfigMap next to the workload and
+// mounted as one more file of the system's certificate directory, which
+// Go and most TLS libraries read.
 const (
 	CABundleConfigMap = "ca-bundle"
 	CABundleKey       = "ca.crt"
-	CABundleDir       = "/etc/ssl/custom-ca"
+	CABundleMountPath = "/etc/ssl/certs/openmcp-ca-bundle.pem"
+	// CABundleHashAnnotation on the pods changes with the bundle, so the
+	// workload restarts and trusts the new one.
+	CABundleHashAnnotation = "velero.services.open-control-plane.io/ca-bundle-hash"
 )
 
 // readCABundle reads the PEM certificates ref selects in namespace on the

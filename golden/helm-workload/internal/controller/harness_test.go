@@ -31,6 +31,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -43,6 +44,7 @@ import (
 	"github.com/openmcp-project/opencontrolplane-runtime/pkg/serviceprovider/clusteraccess"
 	clustersv1alpha1 "github.com/openmcp-project/openmcp-operator/api/clusters/v1alpha1"
 	commonapi "github.com/openmcp-project/openmcp-operator/api/common"
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -65,6 +67,7 @@ import (
 	"example.com/acme/sp-velero/internal/managed"
 	"example.com/acme/sp-velero/internal/wiring"
 	"example.com/acme/sp-velero/test/apiserver"
+	"example.com/acme/sp-velero/test/helmchart"
 )
 
 var testSeq atomic.Int64
@@ -454,6 +457,50 @@ func serviceClient(t *testing.T, secret *corev1.Secret) kubernetes.Interface {
 		t.Fatal(err)
 	}
 	return cs
+}
+
+// chartDeployment renders the project's test chart with the values hr
+// installs it with and returns its Deployment: what the workload would run
+// as, so the values are checked where the chart reads them.
+func chartDeployment(t *testing.T, hr *helmv2.HelmRelease) *appsv1.Deployment {
+	t.Helper()
+	objs, err := helmchart.Render(helmchart.Release{
+		Dir: filepath.Join("..", "..", "test", "chart"), Name: hr.GetReleaseName(), Namespace: hr.Spec.TargetNamespace, Values: releaseValues(t, hr),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, obj := range objs {
+		if obj.GetKind() == "Deployment" {
+			d := &appsv1.Deployment{}
+			if err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj.Object, d); err != nil {
+				t.Fatal(err)
+			}
+			return d
+		}
+	}
+	t.Fatal("the test chart renders no Deployment")
+	return nil
+}
+
+// expectChartTrusts checks that the pods mount the CA bundle among the
+// system's certificates and carry its hash, so a change restarts them.
+func expectChartTrusts(t *testing.T, pod corev1.PodTemplateSpec) {
+	t.Helper()
+	if pod.Annotations[controller.CABundleHashAnnotation] == "" {
+		t.Errorf("pods have no CA bundle hash, so changes would not restart them: %v", pod.Annotations)
+	}
+	volume := slices.ContainsFunc(pod.Spec.Volumes, func(v corev1.Volume) bool {
+		return v.ConfigMap != nil && v.ConfigMap.Name == controller.CABundleConfigMap
+	})
+	for _, c := range pod.Spec.Containers {
+		mounted := slices.ContainsFunc(c.VolumeMounts, func(m corev1.VolumeMount) bool {
+			return m.MountPath == controller.CABundleMountPath && m.SubPath == controller.CABundleKey
+		})
+		if !volume || !mounted {
+			t.Errorf("container %s does not trust the CA bundle (volume %v, mounted %v)", c.Name, volume, mounted)
+		}
+	}
 }
 
 // releaseValues decodes the values the chart is installed with.

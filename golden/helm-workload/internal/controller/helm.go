@@ -33,6 +33,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"example.com/acme/sp-velero/internal/managed"
@@ -53,6 +55,9 @@ type Chart struct {
 	Version    string
 	// PullSecret holds the registry's credentials; nil for a public one.
 	PullSecret *corev1.Secret
+	// CertSecret holds the CA certificates of a registry with its own CA
+	// (ca.crt) and a client certificate if it wants one; nil otherwise.
+	CertSecret *corev1.Secret
 	// Interval is how often Flux checks the chart and the release for drift.
 	Interval time.Duration
 }
@@ -63,35 +68,67 @@ type Release struct {
 	// Access is openMCP's access secret for the target cluster, on the
 	// platform cluster.
 	Access client.ObjectKey
-	// Namespace in the target cluster the chart is installed into; Helm
-	// keeps the release's state there too.
+	// Namespace in the target cluster the chart is installed into (the
+	// HelmRelease's targetNamespace); Helm keeps the release's state there
+	// too.
 	Namespace string
 	Name      string
 	Values    map[string]any
+	Options   ReleaseOptions
+	// DependsOn names releases added to the same set before this one that
+	// Flux installs, and finds ready, first.
+	DependsOn []string
+}
+
+// ReleaseOptions are how Flux installs, upgrades and removes a release.
+type ReleaseOptions struct {
+	// InstallCRDs and UpgradeCRDs say what Helm does with the chart's
+	// CRDs: Skip, Create, or CreateReplace (create and update).
+	InstallCRDs, UpgradeCRDs helmv2.CRDsPolicy
+	// Retries is how often a failed install or upgrade is retried; a failed
+	// upgrade is first remediated by UpgradeRemediation (rollback or
+	// uninstall).
+	Retries            int
+	UpgradeRemediation helmv2.RemediationStrategy
+	// Timeout bounds each Helm action, waiting for the chart's resources
+	// included; UninstallTimeout the uninstall, which deleting the object
+	// waits for.
+	Timeout, UninstallTimeout time.Duration
+	// DriftDetection says what Flux does when the release's objects in
+	// the target cluster were changed: enabled corrects them, warn reports
+	// them, disabled ignores them.
+	DriftDetection helmv2.DriftDetectionMode
+}
+
+// DefaultReleaseOptions are what the public openMCP Helm providers use:
+// CRDs created and kept current, three retries, a failed upgrade rolled
+// back, five-minute timeouts and drift corrected.
+func DefaultReleaseOptions() ReleaseOptions {
+	return ReleaseOptions{
+		InstallCRDs:        helmv2.CreateReplace,
+		UpgradeCRDs:        helmv2.CreateReplace,
+		Retries:            3,
+		UpgradeRemediation: helmv2.RollbackRemediationStrategy,
+		Timeout:            5 * time.Minute,
+		UninstallTimeout:   5 * time.Minute,
+		DriftDetection:     helmv2.DriftDetectionEnabled,
+	}
 }
 
 // addRelease declares what Flux needs to install rel, on the platform
-// cluster next to rel.Access and named name: a copy of the chart pull
-// secret, the OCIRepository and the HelmRelease. Each is ready when Flux
-// reports it ready for its current spec; deleting the HelmRelease waits
-// until Flux has uninstalled the release.
+// cluster next to rel.Access: copies of the chart's pull and certificate
+// secrets, the OCIRepository and the HelmRelease, named name. Each is ready
+// when Flux reports it ready for its current spec; deleting the HelmRelease
+// waits until Flux has uninstalled the release.
 func addRelease(set *managed.Set, name string, rel Release) {
 	namespace := rel.Access.Namespace
-	var pullSecret string
-	if src := rel.Chart.PullSecret; src != nil {
-		copied := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name + "-chart", Namespace: namespace}}
-		set.Add(managed.Platform, copied, func() error {
-			copied.Type = src.Type
-			copied.Data = src.Data
-			return nil
-		})
-		pullSecret = copied.Name
-	}
+	pullSecret := addChartSecret(set, namespace, name+"-chart", rel.Chart.PullSecret)
+	certSecret := addChartSecret(set, namespace, name+"-chart-ca", rel.Chart.CertSecret)
 	set.Prune(managed.Platform, corev1.SchemeGroupVersion.WithKind("Secret"))
 
 	repo := &sourcev1.OCIRepository{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace}}
 	set.Add(managed.Platform, repo, func() error {
-		mutateChartSource(repo, rel.Chart, pullSecret)
+		mutateChartSource(repo, rel.Chart, pullSecret, certSecret)
 		return nil
 	}).ReadyWhen(func() (bool, string) { return fluxReady(repo, sourcev1.OCIRepositoryKind) })
 
@@ -101,15 +138,35 @@ func addRelease(set *managed.Set, name string, rel Release) {
 	}).ReadyWhen(func() (bool, string) { return fluxReady(release, helmv2.HelmReleaseKind) })
 }
 
-func mutateChartSource(repo *sourcev1.OCIRepository, chart Chart, pullSecret string) {
+// addChartSecret copies src next to the chart's OCIRepository as name and
+// returns name; "" when there is nothing to copy.
+func addChartSecret(set *managed.Set, namespace, name string, src *corev1.Secret) string {
+	if src == nil {
+		return ""
+	}
+	copied := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace}}
+	set.Add(managed.Platform, copied, func() error {
+		copied.Type = src.Type
+		copied.Data = src.Data
+		return nil
+	})
+	return name
+}
+
+func mutateChartSource(repo *sourcev1.OCIRepository, chart Chart, pullSecret, certSecret string) {
 	repo.Spec.URL = chart.Repository
 	repo.Spec.Reference = &sourcev1.OCIRepositoryRef{Tag: chart.Version}
 	repo.Spec.LayerSelector = &sourcev1.OCILayerSelector{MediaType: helmChartLayer, Operation: sourcev1.OCILayerCopy}
 	repo.Spec.Interval = metav1.Duration{Duration: chart.Interval}
-	repo.Spec.SecretRef = nil
-	if pullSecret != "" {
-		repo.Spec.SecretRef = &fluxmeta.LocalObjectReference{Name: pullSecret}
+	repo.Spec.SecretRef = localReference(pullSecret)
+	repo.Spec.CertSecretRef = localReference(certSecret)
+}
+
+func localReference(name string) *fluxmeta.LocalObjectReference {
+	if name == "" {
+		return nil
 	}
+	return &fluxmeta.LocalObjectReference{Name: name}
 }
 
 func mutateRelease(release *helmv2.HelmRelease, source string, rel Release) error {
@@ -128,10 +185,23 @@ func mutateRelease(release *helmv2.HelmRelease, source string, rel Release) erro
 	release.Spec.ReleaseName = rel.Name
 	release.Spec.TargetNamespace = rel.Namespace
 	release.Spec.StorageNamespace = rel.Namespace
-	release.Spec.Install = &helmv2.Install{Remediation: &helmv2.InstallRemediation{Retries: 3}}
-	release.Spec.Upgrade = &helmv2.Upgrade{Remediation: &helmv2.UpgradeRemediation{Retries: 3}}
+	release.Spec.DependsOn = nil
+	for _, name := range rel.DependsOn {
+		release.Spec.DependsOn = append(release.Spec.DependsOn, helmv2.DependencyReference{Name: name, Namespace: release.Namespace})
+	}
+	applyReleaseOptions(&release.Spec, rel.Options)
 	release.Spec.Values = &apiextensionsv1.JSON{Raw: values}
 	return nil
+}
+
+func applyReleaseOptions(spec *helmv2.HelmReleaseSpec, o ReleaseOptions) {
+	spec.Timeout = &metav1.Duration{Duration: o.Timeout}
+	spec.Install = &helmv2.Install{CRDs: o.InstallCRDs, Remediation: &helmv2.InstallRemediation{Retries: o.Retries}}
+	spec.Upgrade = &helmv2.Upgrade{CRDs: o.UpgradeCRDs, Remediation: &helmv2.UpgradeRemediation{
+		Retries: o.Retries, Strategy: &o.UpgradeRemediation, RemediateLastFailure: ptr.To(true),
+	}}
+	spec.Uninstall = &helmv2.Uninstall{Timeout: &metav1.Duration{Duration: o.UninstallTimeout}}
+	spec.DriftDetection = &helmv2.DriftDetection{Mode: o.DriftDetection}
 }
 
 // fluxObject is what Flux's kinds have in common.
@@ -156,43 +226,102 @@ func fluxReady(obj fluxObject, kind string) (bool, string) {
 	return true, ""
 }
 
-// readChartPullSecret reads the chart pull secret the ProviderConfig pcName
-// refers to from namespace on the platform cluster; nil when it names none.
-func readChartPullSecret(ctx context.Context, platform client.Client, namespace, pcName string, ref *corev1.LocalObjectReference) (*corev1.Secret, error) {
-	if ref == nil {
+// readChartSecrets reads the chart pull secret and the secret with the
+// registry's certificates a version of ProviderConfig pcName names, from
+// namespace on the platform cluster; nil for a name that is empty.
+func readChartSecrets(ctx context.Context, platform client.Client, namespace, pcName, pullSecret, certSecret string) (pull, cert *corev1.Secret, err error) {
+	if pull, err = readChartSecret(ctx, platform, namespace, pcName, "chartPullSecret", pullSecret); err != nil {
+		return nil, nil, err
+	}
+	if cert, err = readChartSecret(ctx, platform, namespace, pcName, "chartCertSecret", certSecret); err != nil {
+		return nil, nil, err
+	}
+	return pull, cert, nil
+}
+
+func readChartSecret(ctx context.Context, platform client.Client, namespace, pcName, field, name string) (*corev1.Secret, error) {
+	if name == "" {
 		return nil, nil
 	}
 	var s corev1.Secret
-	if err := platform.Get(ctx, client.ObjectKey{Namespace: namespace, Name: ref.Name}, &s); err != nil {
+	if err := platform.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, &s); err != nil {
 		if apierrors.IsNotFound(err) {
 			return nil, &ConfigError{Reason: ReasonPullSecretMissing, Action: "CopyPullSecret", Message: fmt.Sprintf(
-				"chart pull secret %q not found in namespace %q on the platform cluster; create it there or remove spec.chartPullSecret from ProviderConfig %s",
-				ref.Name, namespace, pcName)}
+				"secret %q of %s not found in namespace %q on the platform cluster; create it there or remove it from ProviderConfig %s",
+				name, field, namespace, pcName)}
 		}
-		return nil, fmt.Errorf("reading chart pull secret %q: %w", ref.Name, err)
+		return nil, fmt.Errorf("reading secret %q of %s: %w", name, field, err)
 	}
 	return &s, nil
 }
 
-// caBundleValues tell the chart where the CA bundle is: the ConfigMap and
-// key next to the workload and where to mount it. The hash changes with the
-// bundle, so a new bundle upgrades the release.
-func caBundleValues(bundle []byte) map[string]any {
-	sum := sha256.Sum256(bundle)
-	return map[string]any{
-		"configMap": CABundleConfigMap,
-		"key":       CABundleKey,
-		"mountPath": CABundleDir,
-		"hash":      hex.EncodeToString(sum[:8]),
+// The values the provider adds for what it puts next to the workload
+// follow the layout of the chart `helm create` writes, which most charts
+// keep: volumes and volumeMounts are lists of Kubernetes volumes and mounts
+// for the main container, podAnnotations a map of the pods' annotations.
+
+// chartValues decodes the values a version of the ProviderConfig sets,
+// to add to.
+func chartValues(raw *apiextensionsv1.JSON) (map[string]any, error) {
+	values := map[string]any{}
+	if raw == nil {
+		return values, nil
 	}
+	if err := json.Unmarshal(raw.Raw, &values); err != nil {
+		return nil, fmt.Errorf("the values are not an object: %w", err)
+	}
+	return values, nil
 }
 
-// serviceKubeconfigValues tell the chart where the workload's kubeconfig for
-// the managed control plane is, and where to mount it: the kubeconfig
-// reads its token from that directory.
-func serviceKubeconfigValues() map[string]any {
-	return map[string]any{
-		"secret":    ServiceKubeconfigSecret,
-		"mountPath": ServiceKubeconfigDir,
+// trustCABundleValues mounts the CA bundle next to the workload into the
+// system's certificate directory, where Go, OpenSSL's bundle readers and
+// most runtimes find it besides the system's, and annotates the pods with
+// its hash: a new bundle restarts them, as a mounted file does not change.
+func trustCABundleValues(values map[string]any, bundle []byte) error {
+	if bundle == nil {
+		return nil
 	}
+	volume := corev1.Volume{Name: "ca-bundle", VolumeSource: corev1.VolumeSource{
+		ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: CABundleConfigMap}},
+	}}
+	mount := corev1.VolumeMount{Name: "ca-bundle", MountPath: CABundleMountPath, SubPath: CABundleKey, ReadOnly: true}
+	sum := sha256.Sum256(bundle)
+	setValue(values, "podAnnotations", CABundleHashAnnotation, hex.EncodeToString(sum[:8]))
+	return addVolumeValues(values, volume, mount)
+}
+
+// serviceKubeconfigValues mount the workload's kubeconfig for the managed
+// control plane at ServiceKubeconfigDir; the kubeconfig reads its token
+// from that directory. Point the domain service at
+// ServiceKubeconfigDir/kubeconfig in the chart's own setting for it.
+func serviceKubeconfigValues(values map[string]any) error {
+	volume := corev1.Volume{Name: "mcp-kubeconfig", VolumeSource: corev1.VolumeSource{
+		Secret: &corev1.SecretVolumeSource{SecretName: ServiceKubeconfigSecret},
+	}}
+	mount := corev1.VolumeMount{Name: "mcp-kubeconfig", MountPath: ServiceKubeconfigDir, ReadOnly: true}
+	return addVolumeValues(values, volume, mount)
+}
+
+// addVolumeValues appends volume and mount to the values' volumes and
+// volumeMounts, after those the values already list.
+func addVolumeValues(values map[string]any, volume corev1.Volume, mount corev1.VolumeMount) error {
+	for key, obj := range map[string]any{"volumes": &volume, "volumeMounts": &mount} {
+		item, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
+		if err != nil {
+			return err
+		}
+		list, _ := values[key].([]any)
+		values[key] = append(list, item)
+	}
+	return nil
+}
+
+// setValue sets key in the map the values hold under section, creating it.
+func setValue(values map[string]any, section, key string, value any) {
+	m, ok := values[section].(map[string]any)
+	if !ok {
+		m = map[string]any{}
+		values[section] = m
+	}
+	m[key] = value
 }

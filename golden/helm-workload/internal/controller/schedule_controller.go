@@ -43,8 +43,8 @@ import (
 	"example.com/acme/sp-velero/internal/provider"
 )
 
-// ScheduleComponent is the entry of ProviderConfig.spec.availableCharts that
-// provides the chart of the Schedule workload.
+// ScheduleComponent is the component of ProviderConfig.spec.versions
+// entries for Schedule objects alone; entries without one serve every kind.
 const ScheduleComponent = "schedule"
 
 // ScheduleDomainKinds are the kinds of the domain service's own API on the
@@ -64,7 +64,8 @@ const (
 // to the workload cluster: list every kind the chart creates there, and keep
 // the rest to what the code below needs.
 //
-// +spgen:rbac:cluster=workload,groups="",resources=namespaces;secrets;configmaps;services,verbs=get;list;watch;create;update;patch;delete
+// +spgen:rbac:cluster=workload,groups="",resources=namespaces;secrets;configmaps;services;serviceaccounts,verbs=get;list;watch;create;update;patch;delete
+// +spgen:rbac:cluster=workload,groups=rbac.authorization.k8s.io,resources=clusterroles;clusterrolebindings,verbs=get;list;watch;create;update;patch;delete
 // +spgen:rbac:cluster=workload,groups=apps,resources=deployments,verbs=get;list;watch;create;update;patch;delete
 // +spgen:rbac:cluster=mcp,groups="",resources=namespaces;serviceaccounts,verbs=get;list;watch;create;update;patch;delete
 // +spgen:rbac:cluster=mcp,groups="",resources=serviceaccounts/token,verbs=create
@@ -122,7 +123,9 @@ func (r *ScheduleReconciler) scheduleOwner(obj *v1alpha1.Schedule) managed.Owner
 
 // scheduleWorkload is what the workload of a Schedule is made from.
 type scheduleWorkload struct {
-	Chart       Chart
+	Chart Chart
+	// Values are the chart's values, from scheduleValues.
+	Values      map[string]any
 	PullSecrets []corev1.Secret
 	// CABundle holds PEM certificates the workload trusts besides the
 	// system's; nil when the ProviderConfig names none.
@@ -152,7 +155,8 @@ func (r *ScheduleReconciler) scheduleObjects(ctx context.Context, obj *v1alpha1.
 		Access:    access,
 		Namespace: ns,
 		Name:      "schedule",
-		Values:    scheduleValues(w),
+		Values:    w.Values,
+		Options:   DefaultReleaseOptions(),
 	})
 	return set
 }
@@ -168,7 +172,7 @@ func (r *ScheduleReconciler) CreateOrUpdate(ctx context.Context, obj *v1alpha1.S
 	}
 	defer r.finishOperation(ctx, obj, pc)
 
-	repository, ok := pc.Chart(ScheduleComponent, obj.Spec.Version)
+	version, ok := pc.Version(ScheduleComponent, obj.Spec.Version)
 	if !ok {
 		allowed := pc.AllowedVersions(ScheduleComponent)
 		msg := fmt.Sprintf("version %q is not allowed by ProviderConfig %q (allowed: %s); set spec.version to an allowed version or ask your platform operator to allow it",
@@ -176,15 +180,8 @@ func (r *ScheduleReconciler) CreateOrUpdate(ctx context.Context, obj *v1alpha1.S
 		r.fail(obj, ReasonVersionNotAllowed, "ResolveVersion", msg)
 		return ctrl.Result{}, nil
 	}
-	w := scheduleWorkload{Chart: Chart{Repository: repository, Version: obj.Spec.Version, Interval: pc.PollInterval()}}
-	var err error
-	if w.Chart.PullSecret, err = readChartPullSecret(ctx, r.PlatformCluster.Client(), r.ProviderNamespace, pc.Name, pc.Spec.ChartPullSecret); err != nil {
-		return r.configFailed(obj, err)
-	}
-	if w.PullSecrets, err = readPullSecrets(ctx, r.PlatformCluster.Client(), r.ProviderNamespace, pc.Name, pc.Spec.ImagePullSecrets); err != nil {
-		return r.configFailed(obj, err)
-	}
-	if w.CABundle, err = readCABundle(ctx, r.PlatformCluster.Client(), r.ProviderNamespace, pc.Name, pc.Spec.CABundleRef); err != nil {
+	w, err := r.readScheduleWorkload(ctx, pc, version)
+	if err != nil {
 		return r.configFailed(obj, err)
 	}
 
@@ -316,16 +313,48 @@ func scheduleInstance(obj *v1alpha1.Schedule) string {
 	return hex.EncodeToString(sum[:])[:12]
 }
 
-// scheduleValues are the values the chart is installed with; match
-// them to the chart's own. They name objects next to the workload and never
-// carry secret data: the HelmRelease is readable on the platform cluster.
-func scheduleValues(w scheduleWorkload) map[string]any {
-	values := map[string]any{"imagePullSecrets": references(w.PullSecrets)}
-	if w.CABundle != nil {
-		values["caBundle"] = caBundleValues(w.CABundle)
+// readScheduleWorkload reads what version of the ProviderConfig pc
+// refers to and maps it to the chart's values.
+func (r *ScheduleReconciler) readScheduleWorkload(ctx context.Context, pc *v1alpha1.ProviderConfig, version v1alpha1.ChartVersion) (scheduleWorkload, error) {
+	platform := r.PlatformCluster.Client()
+	w := scheduleWorkload{Chart: Chart{Repository: version.ChartURL, Version: version.ChartTag(), Interval: pc.PollInterval()}}
+	var err error
+	if w.Chart.PullSecret, w.Chart.CertSecret, err = readChartSecrets(ctx, platform, r.ProviderNamespace, pc.Name, version.ChartPullSecret, version.ChartCertSecret); err != nil {
+		return w, err
 	}
-	values["mcpKubeconfig"] = serviceKubeconfigValues()
-	return values
+	if w.PullSecrets, err = readPullSecrets(ctx, platform, r.ProviderNamespace, pc.Name, version.ImagePullSecrets()); err != nil {
+		return w, err
+	}
+	if w.CABundle, err = readCABundle(ctx, platform, r.ProviderNamespace, pc.Name, pc.Spec.CABundleRef); err != nil {
+		return w, err
+	}
+	if w.Values, err = scheduleValues(version, w); err != nil {
+		return w, &ConfigError{Reason: ReasonValuesInvalid, Action: "MapValues", Message: fmt.Sprintf(
+			"version %q of ProviderConfig %s: %v", version.Version, pc.Name, err)}
+	}
+	return w, nil
+}
+
+// scheduleValues are the values the chart is installed with: those
+// the ProviderConfig sets for the requested version (image pull secrets
+// among them, under imagePullSecrets), plus the CA bundle and the
+// kubeconfig for the managed control plane the provider puts next to the
+// workload, in the layout of the chart `helm create` writes (volumes,
+// volumeMounts, podAnnotations). When the chart expects them elsewhere,
+// change this function, and the test chart with it. Values never carry
+// secret data: the HelmRelease is readable on the platform cluster.
+func scheduleValues(version v1alpha1.ChartVersion, w scheduleWorkload) (map[string]any, error) {
+	values, err := chartValues(version.Values)
+	if err != nil {
+		return nil, err
+	}
+	if err := trustCABundleValues(values, w.CABundle); err != nil {
+		return nil, err
+	}
+	if err := serviceKubeconfigValues(values); err != nil {
+		return nil, err
+	}
+	return values, nil
 }
 
 // scheduleResources lists results in the status; objects that are

@@ -18,8 +18,8 @@ package controller_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
-	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -32,9 +32,11 @@ import (
 	"github.com/openmcp-project/controller-utils/pkg/clusters"
 	"github.com/openmcp-project/opencontrolplane-runtime/pkg/serviceprovider"
 	apiconst "github.com/openmcp-project/openmcp-operator/api/constants"
+	appsv1 "k8s.io/api/apps/v1"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -133,13 +135,16 @@ func (e *veleroEnv) owner() managed.Owner {
 func (e *veleroEnv) providerConfig(pullSecrets ...string) *v1alpha1.ProviderConfig {
 	pc := &v1alpha1.ProviderConfig{ObjectMeta: metav1.ObjectMeta{Name: e.providerName}}
 	_, err := controllerutil.CreateOrUpdate(run(e.t), e.c, pc, func() error {
-		pc.Spec.AvailableCharts = append(slices.DeleteFunc(pc.Spec.AvailableCharts, func(c v1alpha1.ChartVersions) bool { return c.Name == controller.VeleroComponent }),
-			v1alpha1.ChartVersions{Name: controller.VeleroComponent, Versions: []string{veleroAllowed}, Chart: veleroChart})
+		refs := make([]corev1.LocalObjectReference, 0, len(pullSecrets))
 		for _, s := range pullSecrets {
-			if !slices.ContainsFunc(pc.Spec.ImagePullSecrets, func(r corev1.LocalObjectReference) bool { return r.Name == s }) {
-				pc.Spec.ImagePullSecrets = append(pc.Spec.ImagePullSecrets, corev1.LocalObjectReference{Name: s})
-			}
+			refs = append(refs, corev1.LocalObjectReference{Name: s})
 		}
+		values, err := json.Marshal(map[string]any{"imagePullSecrets": refs})
+		if err != nil {
+			return err
+		}
+		pc.Spec.Versions = append(slices.DeleteFunc(pc.Spec.Versions, func(v v1alpha1.ChartVersion) bool { return v.Component == controller.VeleroComponent }),
+			v1alpha1.ChartVersion{Component: controller.VeleroComponent, Version: veleroAllowed, ChartURL: veleroChart, Values: &apiextensionsv1.JSON{Raw: values}})
 		return nil
 	})
 	if err != nil {
@@ -263,6 +268,26 @@ func veleroResource(obj *v1alpha1.Velero, kind string) *v1alpha1.ManagedResource
 	return nil
 }
 
+// deployment is the workload of obj as the test chart renders it with the
+// values of obj's HelmRelease.
+func (e *veleroEnv) deployment(obj *v1alpha1.Velero) *appsv1.Deployment {
+	e.t.Helper()
+	hr, _ := e.release(obj)
+	return chartDeployment(e.t, hr)
+}
+
+// version is the entry of pc's versions for the test's Velero.
+func (e *veleroEnv) version(pc *v1alpha1.ProviderConfig) *v1alpha1.ChartVersion {
+	e.t.Helper()
+	for i, v := range pc.Spec.Versions {
+		if v.Component == controller.VeleroComponent {
+			return &pc.Spec.Versions[i]
+		}
+	}
+	e.t.Fatalf("ProviderConfig %s offers no version for %s", pc.Name, controller.VeleroComponent)
+	return nil
+}
+
 // makeReady does what Flux would: the chart is installed.
 func (e *veleroEnv) makeReady(obj *v1alpha1.Velero) { e.fluxInstalled(obj) }
 
@@ -321,8 +346,8 @@ func TestVeleroLifecycle(t *testing.T) {
 	if repo.Spec.Reference == nil || repo.Spec.Reference.Tag != veleroAllowed {
 		t.Errorf("chart version %+v, want the allowed version", repo.Spec.Reference)
 	}
-	if pulls := releaseValues(t, hr)["imagePullSecrets"]; fmt.Sprint(pulls) != "[map[name:"+veleroPullSecret+"]]" {
-		t.Errorf("the chart's values do not carry the pull secret: %v", pulls)
+	if pulls := chartDeployment(t, hr).Spec.Template.Spec.ImagePullSecrets; len(pulls) != 1 || pulls[0].Name != veleroPullSecret {
+		t.Errorf("the chart's pods do not pull with the pull secret: %+v", pulls)
 	}
 	if r := veleroResource(obj, helmv2.HelmReleaseKind); r == nil || r.Cluster != "platform" {
 		t.Errorf("status does not list the HelmRelease with its cluster: %+v", obj.Status.Resources)
@@ -501,14 +526,16 @@ func TestVeleroPullSecretRemoved(t *testing.T) {
 		t.Fatalf("pull secret not copied: %v", err)
 	}
 
-	e.patch(pc, func() { pc.Spec.ImagePullSecrets = nil })
+	if refs := e.deployment(e.get()).Spec.Template.Spec.ImagePullSecrets; len(refs) != 1 || refs[0].Name != veleroPullSecret {
+		t.Errorf("the chart's pods pull with %+v, want %s", refs, veleroPullSecret)
+	}
+	e.patch(pc, func() { e.version(pc).Values = nil })
 	e.mustReconcile()
 	if err := e.tc.Get(run(t), client.ObjectKeyFromObject(copied), copied); !apierrors.IsNotFound(err) {
 		t.Errorf("copy of the dropped pull secret is still there: %v", err)
 	}
-	hr, _ := e.release(e.get())
-	if refs := releaseValues(t, hr)["imagePullSecrets"]; fmt.Sprint(refs) != "[]" {
-		t.Errorf("the chart's values still name dropped pull secrets: %v", refs)
+	if refs := e.deployment(e.get()).Spec.Template.Spec.ImagePullSecrets; len(refs) != 0 {
+		t.Errorf("workload still uses dropped pull secrets: %+v", refs)
 	}
 }
 
@@ -571,11 +598,9 @@ func TestVeleroCustomCA(t *testing.T) {
 	if r := veleroResource(obj, "ConfigMap"); r == nil || r.Cluster != "workload" {
 		t.Errorf("status does not list the CA bundle with its cluster: %+v", obj.Status.Resources)
 	}
-	ca := e.caValues(obj)
-	if ca["configMap"] != controller.CABundleConfigMap || ca["key"] != controller.CABundleKey || ca["mountPath"] != controller.CABundleDir {
-		t.Errorf("the chart's values do not say where the CA bundle is: %v", ca)
-	}
-	hash := ca["hash"]
+	pod := e.deployment(obj).Spec.Template
+	expectChartTrusts(t, pod)
+	hash := pod.Annotations[controller.CABundleHashAnnotation]
 
 	// a change to the bundle reaches the copy and restarts the workload
 	second := newTestCA(t)
@@ -584,8 +609,8 @@ func TestVeleroCustomCA(t *testing.T) {
 	if err := e.tc.Get(run(t), client.ObjectKeyFromObject(copied), copied); err != nil || copied.Data[controller.CABundleKey] != second {
 		t.Errorf("changed CA bundle not copied: %v", err)
 	}
-	if got := e.caValues(obj)["hash"]; got == hash || got == nil {
-		t.Errorf("the CA bundle's hash in the values (%v) did not change with the bundle", got)
+	if got := e.deployment(obj).Spec.Template.Annotations[controller.CABundleHashAnnotation]; got == hash || got == "" {
+		t.Errorf("pod template annotation %q did not change with the bundle", got)
 	}
 
 	// no bundle selected: the copy goes, the workload no longer mounts it
@@ -594,8 +619,9 @@ func TestVeleroCustomCA(t *testing.T) {
 	if err := e.tc.Get(run(t), client.ObjectKeyFromObject(copied), copied); !apierrors.IsNotFound(err) {
 		t.Errorf("CA bundle copy left behind: %v", err)
 	}
-	if ca := e.caValues(obj); ca != nil {
-		t.Errorf("the chart's values still name a removed CA bundle: %v", ca)
+	pod = e.deployment(obj).Spec.Template
+	if slices.ContainsFunc(pod.Spec.Volumes, func(v corev1.Volume) bool { return v.ConfigMap != nil }) || pod.Annotations[controller.CABundleHashAnnotation] != "" {
+		t.Errorf("the chart still mounts a removed CA bundle: %+v %v", pod.Spec.Volumes, pod.Annotations)
 	}
 }
 
@@ -638,10 +664,14 @@ func TestVeleroMCPCredentials(t *testing.T) {
 		t.Errorf("the workload may read secrets it was not granted: %v", err)
 	}
 
-	// the chart's values say where the kubeconfig is and where to mount it
-	hr, _ := e.release(obj)
-	if got := fmt.Sprint(releaseValues(t, hr)["mcpKubeconfig"]); got != fmt.Sprint(map[string]any{"secret": controller.ServiceKubeconfigSecret, "mountPath": controller.ServiceKubeconfigDir}) {
-		t.Errorf("the chart's values do not point at the kubeconfig: %s", got)
+	// the chart mounts the kubeconfig's Secret where its token is read from
+	pod := e.deployment(obj).Spec.Template.Spec
+	secretVolume := slices.ContainsFunc(pod.Volumes, func(v corev1.Volume) bool {
+		return v.Secret != nil && v.Secret.SecretName == controller.ServiceKubeconfigSecret
+	})
+	mounted := slices.ContainsFunc(pod.Containers[0].VolumeMounts, func(m corev1.VolumeMount) bool { return m.MountPath == controller.ServiceKubeconfigDir })
+	if !secretVolume || !mounted {
+		t.Errorf("the chart's pods do not mount the kubeconfig (volume %v, mounted %v)", secretVolume, mounted)
 	}
 
 	// a token close to expiry is renewed; a fresh one is kept

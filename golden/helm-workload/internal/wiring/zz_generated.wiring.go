@@ -119,11 +119,15 @@ var MCPPermissions = []rbacv1.PolicyRule{{
 // +kubebuilder:rbac ones, which hold on every cluster).
 var WorkloadPermissions = []rbacv1.PolicyRule{{
 	APIGroups: []string{""},
-	Resources: []string{"configmaps", "namespaces", "secrets", "services"},
+	Resources: []string{"configmaps", "namespaces", "secrets", "serviceaccounts", "services"},
 	Verbs:     []string{"create", "delete", "get", "list", "patch", "update", "watch"},
 }, {
 	APIGroups: []string{"apps"},
 	Resources: []string{"deployments"},
+	Verbs:     []string{"create", "delete", "get", "list", "patch", "update", "watch"},
+}, {
+	APIGroups: []string{"rbac.authorization.k8s.io"},
+	Resources: []string{"clusterrolebindings", "clusterroles"},
 	Verbs:     []string{"create", "delete", "get", "list", "patch", "update", "watch"},
 }}
 

@@ -49,7 +49,17 @@ type Refused struct {
 	// Escalation marks writes RBAC refused because they grant permissions
 	// the provider does not hold itself.
 	Escalation bool
+	// Flux marks requests of the local openMCP's Flux, installing a chart
+	// with the provider's access.
+	Flux bool
 }
+
+// fluxUserAgent is how the local openMCP's Flux identifies its requests.
+const fluxUserAgent = "local-openmcp-flux"
+
+// fluxVerbs are what installing, upgrading and uninstalling a chart need
+// on every kind it holds.
+const fluxVerbs = "get;list;watch;create;update;patch;delete"
 
 func (d Denial) String() string {
 	where := "cluster-wide"
@@ -58,6 +68,8 @@ func (d Denial) String() string {
 	}
 	refused := fmt.Sprintf("forbidden on the %s cluster: %s may not %s %s %s", d.Cluster, d.User, strings.Join(d.Verbs, ", "), d.resource(), where)
 	switch {
+	case d.Flux:
+		return fmt.Sprintf("%s, installing a chart with the provider's access; the provider needs the rule\n\t// %s", refused, d.Rule)
 	case d.Rule != "":
 		return fmt.Sprintf("%s; the provider says it needs\n\t// %s", refused, d.Rule)
 	case d.Escalation:
@@ -91,6 +103,7 @@ type auditEvent struct {
 	User  struct {
 		Username string `json:"username"`
 	} `json:"user"`
+	UserAgent string `json:"userAgent"`
 	ObjectRef *struct {
 		Resource    string `json:"resource"`
 		Subresource string `json:"subresource"`
@@ -134,7 +147,8 @@ func (e *Environment) Denials(p *Process) ([]Denial, error) {
 		for _, ev := range events {
 			_, escalation := ev.refused()
 			key := Refused{Cluster: s.name, User: ev.User.Username, Group: ev.ObjectRef.APIGroup, Resource: ev.ObjectRef.Resource,
-				Subresource: ev.ObjectRef.Subresource, Namespace: ev.ObjectRef.Namespace, Escalation: escalation}
+				Subresource: ev.ObjectRef.Subresource, Namespace: ev.ObjectRef.Namespace, Escalation: escalation,
+				Flux: ev.UserAgent == fluxUserAgent}
 			d, ok := byResource[key]
 			if !ok {
 				d = &Denial{Refused: key}
@@ -149,7 +163,10 @@ func (e *Environment) Denials(p *Process) ([]Denial, error) {
 	denials := make([]Denial, len(out))
 	for i, d := range out {
 		denials[i] = *d
-		if p != nil {
+		switch {
+		case d.Flux:
+			denials[i].Rule = fmt.Sprintf("+spgen:rbac:cluster=%s,groups=%q,resources=%s,verbs=%s", d.Cluster, d.Group, d.markerResource(), fluxVerbs)
+		case p != nil:
 			denials[i].Rule = d.statedIn(p.Log())
 		}
 	}

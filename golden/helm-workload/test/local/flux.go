@@ -4,15 +4,31 @@ package local
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
 
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	fluxmeta "github.com/fluxcd/pkg/apis/meta"
 	sourcev1 "github.com/fluxcd/source-controller/api/v1"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+
+	"example.com/acme/sp-velero/test/helmchart"
 )
+
+// fluxFinalizer is Flux's: a HelmRelease is gone only after the release
+// was uninstalled.
+const fluxFinalizer = "finalizers.fluxcd.io"
 
 // fluxObject is an OCIRepository or a HelmRelease.
 type fluxObject interface {
@@ -21,41 +37,257 @@ type fluxObject interface {
 	SetConditions([]metav1.Condition)
 }
 
-// flux reports every OCIRepository and HelmRelease on the platform cluster
-// ready for its current generation, as Flux does once the chart is pulled
-// and installed. Nothing is installed: the tests check what the provider
-// asks Flux for.
+// flux does what Flux's source and helm controllers would: an
+// OCIRepository is ready once its chart is found, and a HelmRelease's chart
+// is rendered with the release's values and applied to the target cluster
+// with the kubeconfig the release points at, the provider's own access, so
+// the chart needs no permission the provider lacks. The chart of a
+// repository oci://…/<name> is test/local/charts/<name> when that exists
+// (a chart, or plain manifests), else the project's test chart, test/chart.
+// Workloads are not waited for: the clusters have no nodes.
 func (e *Environment) flux(ctx context.Context) error {
 	c := e.admin[Platform]
 	var repos sourcev1.OCIRepositoryList
 	if err := c.List(ctx, &repos); err != nil {
 		return err
 	}
+	for i := range repos.Items {
+		repo := &repos.Items[i]
+		if _, err := e.chartDir(repo); err != nil {
+			if err := report(ctx, c, repo, metav1.ConditionFalse, "ChartNotFound", err.Error()); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := report(ctx, c, repo, metav1.ConditionTrue, fluxmeta.SucceededReason, "chart found by the local openMCP"); err != nil {
+			return err
+		}
+	}
 	var releases helmv2.HelmReleaseList
 	if err := c.List(ctx, &releases); err != nil {
 		return err
 	}
-	var objs []fluxObject
-	for i := range repos.Items {
-		objs = append(objs, &repos.Items[i])
-	}
 	for i := range releases.Items {
-		objs = append(objs, &releases.Items[i])
-	}
-	for _, obj := range objs {
-		ready := apimeta.FindStatusCondition(obj.GetConditions(), fluxmeta.ReadyCondition)
-		if ready != nil && ready.ObservedGeneration == obj.GetGeneration() || !obj.GetDeletionTimestamp().IsZero() {
-			continue
-		}
-		conditions := obj.GetConditions()
-		apimeta.SetStatusCondition(&conditions, metav1.Condition{
-			Type: fluxmeta.ReadyCondition, Status: metav1.ConditionTrue, Reason: fluxmeta.SucceededReason,
-			Message: "reported ready by the local openMCP", ObservedGeneration: obj.GetGeneration(),
-		})
-		obj.SetConditions(conditions)
-		if err := c.Status().Update(ctx, obj); err != nil && !apierrors.IsNotFound(err) {
+		if err := e.reconcileRelease(ctx, &releases.Items[i]); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+func (e *Environment) reconcileRelease(ctx context.Context, hr *helmv2.HelmRelease) error {
+	c := e.admin[Platform]
+	key := "HelmRelease " + hr.Namespace + "/" + hr.Name
+	if !hr.DeletionTimestamp.IsZero() {
+		if err := e.uninstall(ctx, hr); err != nil {
+			e.setPending(key, "uninstalling: "+err.Error())
+			return nil
+		}
+		e.setPending(key, "")
+		return setFluxFinalizer(ctx, c, hr, false)
+	}
+	if readyFor(hr) {
+		return nil
+	}
+	if waiting := e.dependencyNotReady(ctx, hr); waiting != "" {
+		return report(ctx, c, hr, metav1.ConditionFalse, "DependencyNotReady", waiting)
+	}
+	if err := setFluxFinalizer(ctx, c, hr, true); err != nil {
+		return err
+	}
+	if err := e.install(ctx, hr); err != nil {
+		e.setPending(key, "installing: "+err.Error())
+		return report(ctx, c, hr, metav1.ConditionFalse, "InstallFailed", "Helm install failed: "+err.Error())
+	}
+	e.setPending(key, "")
+	return report(ctx, c, hr, metav1.ConditionTrue, "InstallSucceeded", "installed by the local openMCP")
+}
+
+// setFluxFinalizer adds Flux's finalizer to hr, or removes it.
+func setFluxFinalizer(ctx context.Context, c client.Client, hr *helmv2.HelmRelease, add bool) error {
+	if controllerutil.ContainsFinalizer(hr, fluxFinalizer) == add {
+		return nil
+	}
+	patch := client.MergeFromWithOptions(hr.DeepCopy(), client.MergeFromWithOptimisticLock{})
+	if add {
+		controllerutil.AddFinalizer(hr, fluxFinalizer)
+	} else {
+		controllerutil.RemoveFinalizer(hr, fluxFinalizer)
+	}
+	return client.IgnoreNotFound(c.Patch(ctx, hr, patch))
+}
+
+// dependencyNotReady names the first release hr depends on that is not
+// ready for its current spec; "" when there is none.
+func (e *Environment) dependencyNotReady(ctx context.Context, hr *helmv2.HelmRelease) string {
+	for _, dep := range hr.Spec.DependsOn {
+		ns := dep.Namespace
+		if ns == "" {
+			ns = hr.Namespace
+		}
+		var other helmv2.HelmRelease
+		if err := e.admin[Platform].Get(ctx, client.ObjectKey{Namespace: ns, Name: dep.Name}, &other); err != nil || !readyFor(&other) {
+			return fmt.Sprintf("dependency %s/%s is not ready", ns, dep.Name)
+		}
+	}
+	return ""
+}
+
+// install applies what hr's chart renders to the target cluster.
+func (e *Environment) install(ctx context.Context, hr *helmv2.HelmRelease) error {
+	target, objs, err := e.release(ctx, hr)
+	if err != nil {
+		return err
+	}
+	for _, obj := range objs {
+		if err := apply(ctx, target, obj); err != nil {
+			return fmt.Errorf("%s %s: %w", obj.GetKind(), obj.GetName(), err)
+		}
+	}
+	return nil
+}
+
+// uninstall deletes what hr's chart renders from the target cluster, in
+// reverse order.
+func (e *Environment) uninstall(ctx context.Context, hr *helmv2.HelmRelease) error {
+	if !controllerutil.ContainsFinalizer(hr, fluxFinalizer) {
+		return nil
+	}
+	target, objs, err := e.release(ctx, hr)
+	if err != nil {
+		return err
+	}
+	for _, obj := range slices.Backward(objs) {
+		if err := target.Delete(ctx, obj); err != nil && !apierrors.IsNotFound(err) {
+			return fmt.Errorf("%s %s: %w", obj.GetKind(), obj.GetName(), err)
+		}
+	}
+	return nil
+}
+
+// release returns a client with the access hr installs with, and the
+// objects its chart renders, each in its namespace.
+func (e *Environment) release(ctx context.Context, hr *helmv2.HelmRelease) (client.Client, []*unstructured.Unstructured, error) {
+	target, err := e.target(ctx, hr)
+	if err != nil {
+		return nil, nil, err
+	}
+	var repo sourcev1.OCIRepository
+	if hr.Spec.ChartRef == nil {
+		return nil, nil, fmt.Errorf("no chartRef")
+	}
+	if err := e.admin[Platform].Get(ctx, client.ObjectKey{Namespace: hr.Namespace, Name: hr.Spec.ChartRef.Name}, &repo); err != nil {
+		return nil, nil, err
+	}
+	dir, err := e.chartDir(&repo)
+	if err != nil {
+		return nil, nil, err
+	}
+	values := map[string]any{}
+	if hr.Spec.Values != nil {
+		if err := json.Unmarshal(hr.Spec.Values.Raw, &values); err != nil {
+			return nil, nil, fmt.Errorf("values: %w", err)
+		}
+	}
+	objs, err := helmchart.Render(helmchart.Release{Dir: dir, Name: hr.GetReleaseName(), Namespace: hr.Spec.TargetNamespace, Values: values})
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, obj := range objs {
+		namespaced, err := target.IsObjectNamespaced(obj)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s %s: %w", obj.GetKind(), obj.GetName(), err)
+		}
+		if namespaced && obj.GetNamespace() == "" {
+			obj.SetNamespace(hr.Spec.TargetNamespace)
+		}
+	}
+	return target, objs, nil
+}
+
+// target returns a client for the cluster hr installs into, with the
+// kubeconfig of the secret hr names.
+func (e *Environment) target(ctx context.Context, hr *helmv2.HelmRelease) (client.Client, error) {
+	ref := hr.Spec.KubeConfig
+	if ref == nil || ref.SecretRef == nil {
+		return nil, fmt.Errorf("no kubeConfig.secretRef: the local openMCP installs only into target clusters")
+	}
+	var secret corev1.Secret
+	if err := e.admin[Platform].Get(ctx, client.ObjectKey{Namespace: hr.Namespace, Name: ref.SecretRef.Name}, &secret); err != nil {
+		return nil, fmt.Errorf("access secret: %w", err)
+	}
+	cacheKey := secret.Namespace + "/" + secret.Name + "@" + secret.ResourceVersion
+	if c, ok := e.targets[cacheKey]; ok {
+		return c, nil
+	}
+	cfg, err := clientcmd.RESTConfigFromKubeConfig(secret.Data[ref.SecretRef.Key])
+	if err != nil {
+		return nil, fmt.Errorf("kubeconfig in key %q of access secret %s: %w", ref.SecretRef.Key, secret.Name, err)
+	}
+	cfg.UserAgent = fluxUserAgent
+	c, err := client.New(cfg, client.Options{})
+	if err != nil {
+		return nil, err
+	}
+	e.targets[cacheKey] = c
+	return c, nil
+}
+
+// chartDir is where the chart of repo is kept.
+func (e *Environment) chartDir(repo *sourcev1.OCIRepository) (string, error) {
+	root, err := ModuleRoot()
+	if err != nil {
+		return "", err
+	}
+	own := filepath.Join(root, "test", "local", "charts", path.Base(repo.Spec.URL))
+	if _, err := os.Stat(own); err == nil {
+		return own, nil
+	}
+	shared := filepath.Join(root, "test", "chart")
+	if _, err := os.Stat(shared); err != nil {
+		return "", fmt.Errorf("no chart for %s: neither %s nor %s exists", repo.Spec.URL, own, shared)
+	}
+	return shared, nil
+}
+
+// apply creates obj, or updates it to what the chart renders, as Helm's
+// install and upgrade do.
+func apply(ctx context.Context, c client.Client, obj *unstructured.Unstructured) error {
+	current := &unstructured.Unstructured{}
+	current.SetGroupVersionKind(obj.GroupVersionKind())
+	err := c.Get(ctx, client.ObjectKeyFromObject(obj), current)
+	switch {
+	case apierrors.IsNotFound(err):
+		return c.Create(ctx, obj)
+	case err != nil:
+		return err
+	}
+	obj.SetResourceVersion(current.GetResourceVersion())
+	return c.Update(ctx, obj)
+}
+
+// readyFor reports whether obj is ready for its current generation.
+func readyFor(obj fluxObject) bool {
+	ready := apimeta.FindStatusCondition(obj.GetConditions(), fluxmeta.ReadyCondition)
+	return ready != nil && ready.Status == metav1.ConditionTrue && ready.ObservedGeneration == obj.GetGeneration()
+}
+
+// report sets obj's Ready condition for its current generation, unless it
+// says so already.
+func report(ctx context.Context, c client.Client, obj fluxObject, status metav1.ConditionStatus, reason, message string) error {
+	if !obj.GetDeletionTimestamp().IsZero() {
+		return nil
+	}
+	conditions := obj.GetConditions()
+	changed := apimeta.SetStatusCondition(&conditions, metav1.Condition{
+		Type: fluxmeta.ReadyCondition, Status: status, Reason: reason, Message: message, ObservedGeneration: obj.GetGeneration(),
+	})
+	if !changed {
+		return nil
+	}
+	obj.SetConditions(conditions)
+	if err := c.Status().Update(ctx, obj); err != nil && !apierrors.IsNotFound(err) {
+		return err
 	}
 	return nil
 }

@@ -75,6 +75,9 @@ type Environment struct {
 	done     chan struct{}
 	pendingM sync.Mutex
 	pending  map[string]string
+	// targets are clients with the access HelmReleases install with, by
+	// access secret and its version; used by the stand-in's goroutine only.
+	targets map[string]client.Client
 }
 
 type server struct {
@@ -95,6 +98,7 @@ func Start(ctx context.Context, opts Options) (*Environment, error) {
 		}
 	}
 	e := &Environment{opts: opts, dir: dir, servers: map[string]*server{}, admin: map[string]client.Client{}, pending: map[string]string{}, scheme: scheme()}
+	e.targets = map[string]client.Client{}
 	names := []string{Platform, Onboarding, MCP}
 	if opts.Workload {
 		names = append(names, Workload)

@@ -17,10 +17,12 @@ limitations under the License.
 package v1alpha1
 
 import (
+	"encoding/json"
 	"slices"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -35,26 +37,13 @@ type ProviderConfigSpec struct {
 	// +optional
 	PollInterval *metav1.Duration `json:"pollInterval,omitempty"`
 
-	// AvailableCharts is the allow-list of versions users may request, with
-	// the Helm chart that provides each of them.
-	// +listType=map
-	// +listMapKey=name
-	// +optional
-	AvailableCharts []ChartVersions `json:"availableCharts,omitempty"`
-
-	// ChartPullSecret names a secret of type kubernetes.io/dockerconfigjson
-	// in the provider's namespace on the platform cluster with the
-	// credentials of the chart registry. The provider copies it next to the
-	// chart's OCIRepository.
-	// +optional
-	ChartPullSecret *corev1.LocalObjectReference `json:"chartPullSecret,omitempty"`
-
-	// ImagePullSecrets name secrets in the provider's namespace on the
-	// platform cluster. The provider copies them to where the workload runs
-	// and passes them to the chart in its values.
+	// Versions users may request, each with the Helm chart that installs
+	// it and the values it is installed with.
 	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:XValidation:rule="self.all(a, self.exists_one(b, b.version == a.version && (has(b.component) ? b.component : '') == (has(a.component) ? a.component : '')))",message="each version may be listed once per component"
 	// +optional
-	ImagePullSecrets []corev1.LocalObjectReference `json:"imagePullSecrets,omitempty"`
+	Versions []ChartVersion `json:"versions,omitempty"`
 
 	// CABundleRef selects a key of a ConfigMap in the provider's namespace
 	// on the platform cluster holding PEM-encoded CA certificates. The
@@ -65,21 +54,78 @@ type ProviderConfigSpec struct {
 	CABundleRef *corev1.ConfigMapKeySelector `json:"caBundleRef,omitempty"`
 }
 
-// ChartVersions names a Helm chart and the versions of it users may request.
-type ChartVersions struct {
-	// Name identifies the component the chart installs.
+// ChartVersion is a version users may request and how it is installed.
+type ChartVersion struct {
+	// Version is what users request in spec.version.
 	// +kubebuilder:validation:MinLength=1
-	Name string `json:"name"`
+	// +kubebuilder:validation:MaxLength=128
+	Version string `json:"version"`
 
-	// Versions users may request; each is a version (OCI tag) of the chart.
-	// +kubebuilder:validation:MinItems=1
-	// +listType=set
-	Versions []string `json:"versions"`
+	// Component is the kind the version is for, in lower case, when the
+	// provider installs more than one; a version without one serves every
+	// kind.
+	// +kubebuilder:validation:MaxLength=63
+	// +optional
+	Component string `json:"component,omitempty"`
 
-	// Chart is the OCI repository of the chart, without a tag, e.g.
+	// ChartVersion is the version (OCI tag) of the chart; the version
+	// itself when empty.
+	// +kubebuilder:validation:MaxLength=128
+	// +optional
+	ChartVersion string `json:"chartVersion,omitempty"`
+
+	// ChartURL is the OCI repository of the chart, without a tag, e.g.
 	// oci://ghcr.io/acme/charts/velero.
-	// +kubebuilder:validation:Pattern=`^oci://.+`
-	Chart string `json:"chart"`
+	// +kubebuilder:validation:MaxLength=512
+	// +kubebuilder:validation:Pattern=`^oci://[a-zA-Z0-9.-]+(:[0-9]+)?(/[a-z0-9._-]+)+$`
+	ChartURL string `json:"chartUrl"`
+
+	// ChartPullSecret names a secret of type kubernetes.io/dockerconfigjson
+	// in the provider's namespace on the platform cluster with the
+	// credentials of the chart registry. The provider copies it next to the
+	// chart's OCIRepository.
+	// +kubebuilder:validation:MaxLength=253
+	// +optional
+	ChartPullSecret string `json:"chartPullSecret,omitempty"`
+
+	// ChartCertSecret names a secret in the provider's namespace on the
+	// platform cluster whose ca.crt holds the CA certificates of a chart
+	// registry with its own CA (and tls.crt and tls.key when the registry
+	// wants a client certificate). The provider copies it next to the
+	// chart's OCIRepository, as its certSecretRef.
+	// +kubebuilder:validation:MaxLength=253
+	// +optional
+	ChartCertSecret string `json:"chartCertSecret,omitempty"`
+
+	// Values are the chart's values for this version. Secrets listed under
+	// imagePullSecrets (as [{name: ...}], the layout of the chart `helm
+	// create` writes) are copied from the provider's namespace on the
+	// platform cluster to where the workload runs.
+	// +kubebuilder:pruning:PreserveUnknownFields
+	// +optional
+	Values *apiextensionsv1.JSON `json:"values,omitempty"`
+}
+
+// ImagePullSecrets lists the secrets the values name under
+// imagePullSecrets.
+func (v ChartVersion) ImagePullSecrets() []corev1.LocalObjectReference {
+	var values struct {
+		ImagePullSecrets []corev1.LocalObjectReference `json:"imagePullSecrets"`
+	}
+	if v.Values != nil {
+		// Values of another shape name no secrets: the chart decides
+		// what they mean.
+		_ = json.Unmarshal(v.Values.Raw, &values)
+	}
+	return values.ImagePullSecrets
+}
+
+// ChartTag is the version of the chart to install.
+func (v ChartVersion) ChartTag() string {
+	if v.ChartVersion != "" {
+		return v.ChartVersion
+	}
+	return v.Version
 }
 
 // ProviderConfigStatus is the observed state of the ProviderConfig.
@@ -135,44 +181,49 @@ func (o *ProviderConfig) PollInterval() time.Duration {
 	return o.Spec.PollInterval.Duration
 }
 
-// Chart returns the OCI repository of the chart that installs version of
-// the named component and whether that version is allowed at all.
-func (o *ProviderConfig) Chart(name, version string) (string, bool) {
+// Version returns the entry of versions that installs version of the named
+// component and whether that version is allowed at all. An entry for the
+// component wins over one for every component.
+func (o *ProviderConfig) Version(component, version string) (ChartVersion, bool) {
 	if o == nil {
-		return "", false
+		return ChartVersion{}, false
 	}
-	for _, c := range o.Spec.AvailableCharts {
-		if c.Name == name && slices.Contains(c.Versions, version) {
-			return c.Chart, true
+	var found *ChartVersion
+	for i, v := range o.Spec.Versions {
+		if v.Version == version && (v.Component == component || v.Component == "" && found == nil) {
+			found = &o.Spec.Versions[i]
 		}
 	}
-	return "", false
+	if found == nil {
+		return ChartVersion{}, false
+	}
+	return *found, true
 }
 
 // AllowedVersions lists the versions allowed for the named component.
-func (o *ProviderConfig) AllowedVersions(name string) []string {
+func (o *ProviderConfig) AllowedVersions(component string) []string {
 	if o == nil {
 		return nil
 	}
-	for _, c := range o.Spec.AvailableCharts {
-		if c.Name == name {
-			return c.Versions
+	var versions []string
+	for _, v := range o.Spec.Versions {
+		if (v.Component == "" || v.Component == component) && !slices.Contains(versions, v.Version) {
+			versions = append(versions, v.Version)
 		}
 	}
-	return nil
+	return versions
 }
 
-// ReferencesPullSecret reports whether the named secret is the chart pull
-// secret or one of the image pull secrets.
+// ReferencesPullSecret reports whether the named secret is a chart pull
+// secret, a chart registry's certificates or an image pull secret of any
+// version.
 func (o *ProviderConfig) ReferencesPullSecret(name string) bool {
 	if o == nil {
 		return false
 	}
-	if o.Spec.ChartPullSecret != nil && o.Spec.ChartPullSecret.Name == name {
-		return true
-	}
-	for _, ref := range o.Spec.ImagePullSecrets {
-		if ref.Name == name {
+	for _, v := range o.Spec.Versions {
+		if v.ChartPullSecret == name || v.ChartCertSecret == name ||
+			slices.Contains(v.ImagePullSecrets(), corev1.LocalObjectReference{Name: name}) {
 			return true
 		}
 	}

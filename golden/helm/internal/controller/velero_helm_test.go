@@ -26,6 +26,7 @@ import (
 	"github.com/openmcp-project/opencontrolplane-runtime/pkg/serviceprovider"
 	"github.com/openmcp-project/opencontrolplane-runtime/pkg/serviceprovider/clusteraccess"
 	corev1 "k8s.io/api/core/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -36,8 +37,10 @@ import (
 )
 
 const (
-	veleroChart       = "oci://registry.example.com/charts/velero"
-	veleroChartSecret = "chartcred"
+	veleroChart         = "oci://registry.example.com/charts/velero"
+	veleroChartVersion  = "2.3.4"
+	veleroChartSecret   = "chartcred"
+	veleroChartCASecret = "chart-registry-ca"
 )
 
 // veleroAccessSecret is the access secret openMCP hands out for the
@@ -74,26 +77,52 @@ func (e *veleroEnv) fluxInstalled(obj *v1alpha1.Velero) {
 	fluxReports(e.t, e.c, hr, metav1.ConditionTrue, "InstallSucceeded", "Helm install succeeded")
 }
 
-// TestVeleroHelmRelease: the chart version the allow-list resolves is
-// fetched with the chart pull secret and installed into the target cluster;
-// the status follows Flux's Ready condition without leaking values or
-// secrets; deletion waits until Flux has uninstalled the release and leaves
-// nothing behind.
+// TestVeleroHelmRelease: the chart version the requested version names
+// is fetched with the chart pull secret from a registry with its own CA and
+// installed into the target cluster; values that are no object are a clear
+// condition; the status follows Flux's Ready condition without leaking
+// values or secrets; deletion waits until Flux has uninstalled the release
+// and leaves nothing behind.
 func TestVeleroHelmRelease(t *testing.T) {
 	e := newVeleroEnv(t, nil)
 	pc := e.providerConfig()
-	e.patch(pc, func() { pc.Spec.ChartPullSecret = &corev1.LocalObjectReference{Name: veleroChartSecret} })
+	e.patch(pc, func() {
+		v := e.version(pc)
+		v.ChartVersion, v.ChartPullSecret, v.ChartCertSecret = veleroChartVersion, veleroChartSecret, veleroChartCASecret
+	})
 	e.create(nil)
 
-	// a missing chart pull secret is named, and retried
+	// missing chart secrets are named, and retried
 	res := e.mustReconcile()
 	c := expectVeleroReason(t, e.get(), serviceprovider.StatusPhaseProgressing, controller.ReasonPullSecretMissing)
 	if !strings.Contains(c.Message, `"`+veleroChartSecret+`"`) || res.RequeueAfter == 0 {
 		t.Errorf("condition does not name the chart pull secret or no retry: %q %v", c.Message, res)
 	}
 	e.pullSecret(veleroChartSecret)
+	e.mustReconcile()
+	c = expectVeleroReason(t, e.get(), serviceprovider.StatusPhaseProgressing, controller.ReasonPullSecretMissing)
+	if !strings.Contains(c.Message, `"`+veleroChartCASecret+`"`) {
+		t.Errorf("condition does not name the chart registry's certificates: %q", c.Message)
+	}
+	ca := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: veleroChartCASecret, Namespace: e.providerNS},
+		Data:       map[string][]byte{"ca.crt": []byte(newTestCA(t))},
+	}
+	if err := e.c.Create(run(t), ca); err != nil {
+		t.Fatal(err)
+	}
 
-	// the allowed version is fetched with a copy of the chart pull secret
+	// values that are no object are the operator's to fix
+	values := e.version(pc).Values
+	e.patch(pc, func() { e.version(pc).Values = &apiextensionsv1.JSON{Raw: []byte(`["not", "an", "object"]`)} })
+	e.mustReconcile()
+	c = expectVeleroReason(t, e.get(), serviceprovider.StatusPhaseProgressing, controller.ReasonValuesInvalid)
+	if !strings.Contains(c.Message, veleroAllowed) || !strings.Contains(c.Message, pc.Name) {
+		t.Errorf("condition does not name the version and ProviderConfig: %q", c.Message)
+	}
+	e.patch(pc, func() { e.version(pc).Values = values })
+
+	// the chart version is fetched with copies of the chart's secrets
 	e.mustReconcile()
 	obj := e.get()
 	c = expectVeleroReason(t, obj, serviceprovider.StatusPhaseProgressing, controller.ReasonWorkloadNotReady)
@@ -101,15 +130,19 @@ func TestVeleroHelmRelease(t *testing.T) {
 		t.Errorf("condition does not say that Flux has yet to act: %q", c.Message)
 	}
 	hr, repo := e.release(obj)
-	if repo.Spec.URL != veleroChart || repo.Spec.Reference == nil || repo.Spec.Reference.Tag != veleroAllowed {
-		t.Errorf("chart source %s %+v, want version %s of %s", repo.Spec.URL, repo.Spec.Reference, veleroAllowed, veleroChart)
+	if repo.Spec.URL != veleroChart || repo.Spec.Reference == nil || repo.Spec.Reference.Tag != veleroChartVersion {
+		t.Errorf("chart source %s %+v, want chart version %s of %s", repo.Spec.URL, repo.Spec.Reference, veleroChartVersion, veleroChart)
 	}
-	if repo.Spec.SecretRef == nil {
-		t.Fatalf("the chart is fetched without the chart pull secret")
+	if repo.Spec.SecretRef == nil || repo.Spec.CertSecretRef == nil {
+		t.Fatalf("the chart is fetched without the chart pull secret or the registry's CA: %+v %+v", repo.Spec.SecretRef, repo.Spec.CertSecretRef)
 	}
 	copied := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: repo.Spec.SecretRef.Name, Namespace: repo.Namespace}}
 	if err := e.c.Get(run(t), client.ObjectKeyFromObject(copied), copied); err != nil || string(copied.Data[corev1.DockerConfigJsonKey]) != veleroSecretData {
 		t.Errorf("chart pull secret not copied next to the OCIRepository: %v", err)
+	}
+	copiedCA := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: repo.Spec.CertSecretRef.Name, Namespace: repo.Namespace}}
+	if err := e.c.Get(run(t), client.ObjectKeyFromObject(copiedCA), copiedCA); err != nil || string(copiedCA.Data["ca.crt"]) != string(ca.Data["ca.crt"]) {
+		t.Errorf("the registry's CA not copied next to the OCIRepository: %v", err)
 	}
 	if ref := hr.Spec.KubeConfig; ref == nil || ref.SecretRef == nil || ref.SecretRef.Name != veleroAccessSecret || hr.Namespace != e.tenantNS {
 		t.Errorf("HelmRelease %s/%s does not use openMCP's access secret %s: %+v", hr.Namespace, hr.Name, veleroAccessSecret, hr.Spec.KubeConfig)
@@ -178,18 +211,9 @@ func TestVeleroHelmRelease(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	for _, o := range []client.Object{obj, hr, repo, copied} {
+	for _, o := range []client.Object{obj, hr, repo, copied, copiedCA} {
 		if err := e.c.Get(run(t), client.ObjectKeyFromObject(o), o); !apierrors.IsNotFound(err) {
 			t.Errorf("%T %s left behind after delete: %v", o, client.ObjectKeyFromObject(o), err)
 		}
 	}
-}
-
-// caValues returns what the chart's values say about the CA bundle; nil
-// when they name none.
-func (e *veleroEnv) caValues(obj *v1alpha1.Velero) map[string]any {
-	e.t.Helper()
-	hr, _ := e.release(obj)
-	ca, _ := releaseValues(e.t, hr)["caBundle"].(map[string]any)
-	return ca
 }

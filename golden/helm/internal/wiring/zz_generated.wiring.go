@@ -85,11 +85,15 @@ var OnboardingPermissions = []rbacv1.PolicyRule{{
 // +kubebuilder:rbac ones).
 var MCPPermissions = []rbacv1.PolicyRule{{
 	APIGroups: []string{""},
-	Resources: []string{"configmaps", "namespaces", "secrets", "services"},
+	Resources: []string{"configmaps", "namespaces", "secrets", "serviceaccounts", "services"},
 	Verbs:     []string{"create", "delete", "get", "list", "patch", "update", "watch"},
 }, {
 	APIGroups: []string{"apps"},
 	Resources: []string{"deployments"},
+	Verbs:     []string{"create", "delete", "get", "list", "patch", "update", "watch"},
+}, {
+	APIGroups: []string{"rbac.authorization.k8s.io"},
+	Resources: []string{"clusterrolebindings", "clusterroles"},
 	Verbs:     []string{"create", "delete", "get", "list", "patch", "update", "watch"},
 }}
 

@@ -27,7 +27,10 @@ import (
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	sourcev1 "github.com/fluxcd/source-controller/api/v1"
 	apiconst "github.com/openmcp-project/openmcp-operator/api/constants"
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/clientcmd"
@@ -119,6 +122,9 @@ func TestVelero(t *testing.T) {
 	if err := target.Get(ctx, client.ObjectKey{Name: ns}, &left); err == nil && left.DeletionTimestamp.IsZero() {
 		t.Errorf("workload namespace %s is left in the %s cluster", ns, veleroTarget)
 	}
+	if err := target.Get(ctx, client.ObjectKey{Name: ns + "-velero"}, &rbacv1.ClusterRole{}); !apierrors.IsNotFound(err) {
+		t.Errorf("the chart's ClusterRole is left in the %s cluster: %v", veleroTarget, err)
+	}
 	noAccessLeft(t, p, obj.Name, obj.Namespace)
 }
 
@@ -139,12 +145,9 @@ func allowVelero(t *testing.T) {
 	}
 	pc := &v1alpha1.ProviderConfig{ObjectMeta: metav1.ObjectMeta{Name: providerName}}
 	if _, err := controllerutil.CreateOrUpdate(ctx, platform, pc, func() error {
-		pc.Spec.AvailableCharts = append(slices.DeleteFunc(pc.Spec.AvailableCharts, func(c v1alpha1.ChartVersions) bool { return c.Name == controller.VeleroComponent }),
-			v1alpha1.ChartVersions{Name: controller.VeleroComponent, Versions: []string{veleroAllowed}, Chart: veleroChart})
-		pull := corev1.LocalObjectReference{Name: veleroPullSecret}
-		if !slices.Contains(pc.Spec.ImagePullSecrets, pull) {
-			pc.Spec.ImagePullSecrets = append(pc.Spec.ImagePullSecrets, pull)
-		}
+		pc.Spec.Versions = append(slices.DeleteFunc(pc.Spec.Versions, func(v v1alpha1.ChartVersion) bool { return v.Component == controller.VeleroComponent }),
+			v1alpha1.ChartVersion{Component: controller.VeleroComponent, Version: veleroAllowed, ChartURL: veleroChart,
+				Values: &apiextensionsv1.JSON{Raw: []byte(`{"imagePullSecrets":[{"name":"` + veleroPullSecret + `"}]}`)}})
 		return nil
 	}); err != nil {
 		t.Fatal(err)
@@ -196,7 +199,9 @@ func veleroNamespace(t *testing.T, obj *v1alpha1.Velero) string {
 
 // veleroRelease checks what the provider asks Flux for on the platform
 // cluster: the allowed version of the chart, installed into ns of the
-// target cluster with the access openMCP granted the provider there.
+// target cluster with the access openMCP granted the provider there; and
+// what the chart installed there with that access, with the values the
+// provider mapped.
 func veleroRelease(t *testing.T, obj *v1alpha1.Velero, ns string) {
 	t.Helper()
 	ctx := t.Context()
@@ -233,5 +238,16 @@ func veleroRelease(t *testing.T, obj *v1alpha1.Velero, ns string) {
 	}
 	if want := env.Config(veleroTarget).Host; strings.TrimSuffix(cfg.Host, "/") != strings.TrimSuffix(want, "/") {
 		t.Errorf("Flux would install into %s, want the %s cluster at %s", cfg.Host, veleroTarget, want)
+	}
+	target := env.Client(veleroTarget)
+	d := &appsv1.Deployment{}
+	if err := target.Get(ctx, client.ObjectKey{Namespace: ns, Name: release.GetReleaseName()}, d); err != nil {
+		t.Fatalf("the chart's Deployment is not in the %s cluster: %v", veleroTarget, err)
+	}
+	if refs := d.Spec.Template.Spec.ImagePullSecrets; len(refs) != 1 || refs[0].Name != veleroPullSecret {
+		t.Errorf("the chart's pods pull with %+v, want the ProviderConfig's %s", refs, veleroPullSecret)
+	}
+	if err := target.Get(ctx, client.ObjectKey{Name: ns + "-" + release.GetReleaseName()}, &rbacv1.ClusterRole{}); err != nil {
+		t.Errorf("the chart's ClusterRole is not in the %s cluster: %v", veleroTarget, err)
 	}
 }
