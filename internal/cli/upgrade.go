@@ -137,11 +137,11 @@ func runUpgrade(cmd *cobra.Command, w *workspace.Workspace, o upgrade.Options) e
 		verb = "Would upgrade"
 	}
 	report(out, res, fmt.Sprintf("%s from %s to %s", verb, res.From, res.To))
-	fmt.Fprintf(out, "replaced %d, merged %d, conflicted %d, kept %d, removed %d, created %d, regenerated %d\n",
+	fmt.Fprintf(out, "replaced %d, merged %d, conflicted %d, kept %d, removed %d, created %d, regenerated %d, migrated %d\n",
 		res.Count(upgrade.Replaced), res.Count(upgrade.Merged), res.Count(upgrade.Conflicted), res.Count(upgrade.Kept),
-		res.Count(upgrade.Removed), res.Count(upgrade.Created), res.Count(upgrade.Regenerated))
+		res.Count(upgrade.Removed), res.Count(upgrade.Created), res.Count(upgrade.Regenerated), res.Count(upgrade.Migrated))
 	if len(res.Unmerged) > 0 {
-		fmt.Fprintf(out, "\nTemplate changes not merged into files you rewrote; apply what you need by hand:\n")
+		fmt.Fprintf(out, "\nTemplate changes not merged into files you rewrote or whose objects were carried over; apply what you need by hand:\n")
 		for _, u := range res.Unmerged {
 			fmt.Fprint(out, u.Diff)
 		}

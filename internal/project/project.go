@@ -284,6 +284,7 @@ var projectFiles = []file{
 	scaffolded("controller/common.go.tmpl", "internal/controller/common.go", always),
 	scaffolded("controller/helm.go.tmpl", "internal/controller/helm.go", withHelm).from(4),
 	scaffolded("controller/release_test.go.tmpl", "internal/controller/release_test.go", withHelm).from(9),
+	scaffolded("controller/versions_test.go.tmpl", "internal/controller/versions_test.go", withHelm).from(9),
 	scaffolded("samples/providerconfig.yaml.tmpl", "config/samples/providerconfig.yaml", always),
 	scaffolded("deploy/serviceprovider.yaml.tmpl", "config/deploy/serviceprovider.yaml", always).from(7),
 	generated("release/component_test.go.tmpl", "test/release/component_test.go", always).from(7),

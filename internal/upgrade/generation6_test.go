@@ -56,7 +56,7 @@ func TestUpgradeFromGeneration6(t *testing.T) {
 		"Taskfile.yaml":           {"  mine:\n", "- go build -o bin/dev ./test/local/dev\n      - ./bin/dev\n"},
 		"test/local/main_test.go": {"const userNote = \"mine\"", "if _, err := apiserver.Binaries(); err != nil {"},
 		"test/local/dev/main.go":  {"syscall.SIGHUP, syscall.SIGPIPE", "provider.log"},
-		"go.mod":                  {"golang.org/x/sys v0.47.0\n"},
+		"go.mod":                  {"golang.org/x/sys v0.49.0\n"},
 	} {
 		c := read(t, dir, path)
 		for _, want := range wants {

@@ -24,11 +24,11 @@ func TestUpgradeHelmProject(t *testing.T) {
 	if _, err := create.Run(context.Background(), p, create.Options{Dir: dir, SkipVerify: true, SpgenVersion: "v0.3.0"}); err != nil {
 		t.Fatal(err)
 	}
-	const valuesEdit = `	values := map[string]any{"imagePullSecrets": references(w.PullSecrets), "replicaCount": 2}`
-	replace(t, dir, "internal/controller/velero_controller.go",
-		`	values := map[string]any{"imagePullSecrets": references(w.PullSecrets)}`, valuesEdit)
-	const retries = "Retries: 5"
-	replace(t, dir, "internal/controller/helm.go", "InstallRemediation{Retries: 3}", "InstallRemediation{"+retries+"}")
+	const valuesLine = "	if err := trustCABundleValues(values, w.CABundle); err != nil {"
+	const valuesEdit = "	values[\"replicaCount\"] = 2\n" + valuesLine
+	replace(t, dir, "internal/controller/velero_controller.go", valuesLine, valuesEdit)
+	const retries, retriesEdit = "		Retries:            3,", "		Retries:            5,"
+	replace(t, dir, "internal/controller/helm.go", retries, retriesEdit)
 
 	w, err := workspace.Open(dir, workspace.OpenOptions{})
 	if err != nil {
@@ -52,9 +52,8 @@ func TestUpgradeHelmProject(t *testing.T) {
 	if _, err := create.Run(context.Background(), p, create.Options{Dir: fresh, SkipVerify: true, SpgenVersion: "v0.4.0"}); err != nil {
 		t.Fatal(err)
 	}
-	replace(t, fresh, "internal/controller/velero_controller.go",
-		`	values := map[string]any{"imagePullSecrets": references(w.PullSecrets)}`, valuesEdit)
-	replace(t, fresh, "internal/controller/helm.go", "InstallRemediation{Retries: 3}", "InstallRemediation{"+retries+"}")
+	replace(t, fresh, "internal/controller/velero_controller.go", valuesLine, valuesEdit)
+	replace(t, fresh, "internal/controller/helm.go", retries, retriesEdit)
 	got, err := testutil.ReadTree(dir)
 	if err != nil {
 		t.Fatal(err)
