@@ -89,7 +89,7 @@ func TestUpgradeBadInput(t *testing.T) {
 	for name, c := range map[string]struct {
 		old, new, want string
 	}{
-		"unknown template generation": {`templates: "6"`, `templates: "9"`, `templates generation "9" is unknown`},
+		"unknown template generation": {`templates: "6"`, `templates: "99"`, `templates generation "99" is unknown`},
 		"unknown stack":               {"stack: 2026.11.2", "stack: 1999.01.1", `stack "1999.01.1" is unknown`},
 		"malformed lock":              {"files:", "files: [", ".spgen/lock.yaml"},
 	} {

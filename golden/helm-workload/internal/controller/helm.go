@@ -75,8 +75,8 @@ type Release struct {
 	Name      string
 	Values    map[string]any
 	Options   ReleaseOptions
-	// DependsOn names releases added to the same set before this one that
-	// Flux installs, and finds ready, first.
+	// DependsOn names releases added to the same set before this one (by
+	// the name AddRelease got) that Flux installs, and finds ready, first.
 	DependsOn []string
 }
 
@@ -115,12 +115,12 @@ func DefaultReleaseOptions() ReleaseOptions {
 	}
 }
 
-// addRelease declares what Flux needs to install rel, on the platform
+// AddRelease declares what Flux needs to install rel, on the platform
 // cluster next to rel.Access: copies of the chart's pull and certificate
 // secrets, the OCIRepository and the HelmRelease, named name. Each is ready
 // when Flux reports it ready for its current spec; deleting the HelmRelease
 // waits until Flux has uninstalled the release.
-func addRelease(set *managed.Set, name string, rel Release) {
+func AddRelease(set *managed.Set, name string, rel Release) {
 	namespace := rel.Access.Namespace
 	pullSecret := addChartSecret(set, namespace, name+"-chart", rel.Chart.PullSecret)
 	certSecret := addChartSecret(set, namespace, name+"-chart-ca", rel.Chart.CertSecret)

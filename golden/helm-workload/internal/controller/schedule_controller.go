@@ -150,7 +150,7 @@ func (r *ScheduleReconciler) scheduleObjects(ctx context.Context, obj *v1alpha1.
 	addCABundle(set, target, ns, w.CABundle)
 	addServiceAccess(ctx, set, cc.MCPCluster, ns, "schedule", r.ServicePermissions)
 
-	addRelease(set, ns, Release{
+	AddRelease(set, ns, Release{
 		Chart:     w.Chart,
 		Access:    access,
 		Namespace: ns,

@@ -548,6 +548,8 @@ func TestScheduleCustomCA(t *testing.T) {
 	pc := e.providerConfig()
 	e.patch(pc, func() {
 		pc.Spec.CABundleRef = &corev1.ConfigMapKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "trust"}, Key: "bundle.pem"}
+		// the operator's own volume and annotation stay, before the bundle's
+		e.version(pc).Values = &apiextensionsv1.JSON{Raw: []byte(`{"volumes": [{"name": "own", "emptyDir": {}}], "podAnnotations": {"team": "a"}}`)}
 	})
 	e.create(nil)
 	watcher := controller.NewScheduleReconciler(provider.Deps{ProviderNamespace: e.providerNS})
@@ -600,6 +602,9 @@ func TestScheduleCustomCA(t *testing.T) {
 	}
 	pod := e.deployment(obj).Spec.Template
 	expectChartTrusts(t, pod)
+	if len(pod.Spec.Volumes) < 2 || pod.Spec.Volumes[0].Name != "own" || pod.Annotations["team"] != "a" {
+		t.Errorf("the operator's values were not kept first: %+v %v", pod.Spec.Volumes, pod.Annotations)
+	}
 	hash := pod.Annotations[controller.CABundleHashAnnotation]
 
 	// a change to the bundle reaches the copy and restarts the workload

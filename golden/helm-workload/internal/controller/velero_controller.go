@@ -150,7 +150,7 @@ func (r *VeleroReconciler) veleroObjects(ctx context.Context, obj *v1alpha1.Vele
 	addCABundle(set, target, ns, w.CABundle)
 	addServiceAccess(ctx, set, cc.MCPCluster, ns, "velero", r.ServicePermissions)
 
-	addRelease(set, ns, Release{
+	AddRelease(set, ns, Release{
 		Chart:     w.Chart,
 		Access:    access,
 		Namespace: ns,

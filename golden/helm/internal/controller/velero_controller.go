@@ -133,7 +133,7 @@ func (r *VeleroReconciler) veleroObjects(obj *v1alpha1.Velero, pc *v1alpha1.Prov
 	addPullSecrets(set, target, ns, w.PullSecrets)
 	addCABundle(set, target, ns, w.CABundle)
 
-	addRelease(set, ns, Release{
+	AddRelease(set, ns, Release{
 		Chart:     w.Chart,
 		Access:    access,
 		Namespace: ns,
