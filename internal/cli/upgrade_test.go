@@ -89,9 +89,10 @@ func TestUpgradeBadInput(t *testing.T) {
 	for name, c := range map[string]struct {
 		old, new, want string
 	}{
-		"unknown template generation": {`templates: "6"`, `templates: "99"`, `templates generation "99" is unknown`},
-		"unknown stack":               {"stack: 2026.11.2", "stack: 1999.01.1", `stack "1999.01.1" is unknown`},
-		"malformed lock":              {"files:", "files: [", ".spgen/lock.yaml"},
+		"unknown template generation":    {`templates: "6"`, `templates: "99"`, `templates generation "99" is unknown`},
+		"unknown stack":                  {"stack: 2026.11.2", "stack: 1999.01.1", `stack "1999.01.1" is unknown`},
+		"stack the generation never had": {`templates: "6"`, `templates: "9"`, "templates 9 with stack 2026.11.2 is a combination spgen never wrote"},
+		"malformed lock":                 {"files:", "files: [", ".spgen/lock.yaml"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			dir := oldProject(t)

@@ -9,6 +9,7 @@ package upgrade
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -126,7 +127,14 @@ func bases(ctx context.Context, w *workspace.Workspace, old project.Generation, 
 	if old.Stored() {
 		var err error
 		if base, err = project.RenderWith(w.Project, old, w.Lock.SpgenVersion); err != nil {
-			return nil, err
+			var input *spec.InputError
+			if errors.As(err, &input) {
+				return nil, err
+			}
+			// A kept generation renders with every stack it was released
+			// with: the lock file was edited.
+			return nil, &spec.InputError{File: scaffold.LockPath, Msg: fmt.Sprintf(
+				"templates %s with stack %s is a combination spgen never wrote (%v); restore the lock file from version control", old.Name, w.Lock.Stack, err)}
 		}
 	} else {
 		base.Add("go.mod", old.Stack.GoMod(w.Project.Module, w.Project.Options.Helm()), scaffold.Scaffolded)
