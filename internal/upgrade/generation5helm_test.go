@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/open-control-plane/spgen/internal/envtestbin"
 	"github.com/open-control-plane/spgen/internal/testutil"
 	"github.com/open-control-plane/spgen/internal/upgrade"
 )
@@ -83,14 +82,5 @@ spec:
 	if types := read(t, dir, "api/v1alpha1/providerconfig_types.go"); !strings.Contains(types, "Versions []ChartVersion") {
 		t.Errorf("the ProviderConfig's types were not moved to versions")
 	}
-	assets, err := envtestbin.Assets(t.Context(), os.Stderr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	test := exec.Command("go", "test", "-count=1", "./internal/...")
-	test.Dir = dir
-	test.Env = append(test.Environ(), "KUBEBUILDER_ASSETS="+assets)
-	if out, err := test.CombinedOutput(); err != nil {
-		t.Fatalf("the upgraded project's tests: %v\n%s", err, out)
-	}
+	testProject(t, dir, "./internal/...")
 }

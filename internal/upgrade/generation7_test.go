@@ -110,14 +110,18 @@ func stackVersion(t *testing.T, module string) string {
 	return ""
 }
 
-// testProject runs the project's own tests against the stack's API server.
-func testProject(t *testing.T, dir string) {
+// testProject runs the project's own tests in packages (all when none are
+// named) against the stack's API server.
+func testProject(t *testing.T, dir string, packages ...string) {
 	t.Helper()
 	assets, err := envtestbin.Assets(context.Background(), os.Stderr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("go", "test", "-count=1", "./...")
+	if len(packages) == 0 {
+		packages = []string{"./..."}
+	}
+	cmd := exec.Command("go", append([]string{"test", "-count=1"}, packages...)...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "KUBEBUILDER_ASSETS="+assets)
 	if out, err := cmd.CombinedOutput(); err != nil {

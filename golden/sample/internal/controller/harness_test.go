@@ -42,6 +42,7 @@ import (
 	eventsv1 "k8s.io/api/events/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -213,8 +214,25 @@ func dropMCP(t *testing.T, c client.Client, owner managed.Owner) {
 					t.Errorf("removing %s %s the test left: %v", gvk.Kind, list.Items[i].Name, err)
 				}
 			}
+			if gvk.Kind == "CustomResourceDefinition" {
+				waitGone(t, c, list.Items)
+			}
 		}
 	})
+}
+
+// waitGone waits until objs are deleted: a CRD goes only after its objects,
+// and until then the next test would find it owned by this one. (Namespaces
+// never go here: the API server has no controller to empty them.)
+func waitGone(t *testing.T, c client.Client, objs []metav1.PartialObjectMetadata) {
+	t.Helper()
+	for i := range objs {
+		obj := &objs[i]
+		eventually(t, obj.Kind+" "+obj.Name+" to be gone", func() (bool, error) {
+			err := c.Get(context.Background(), client.ObjectKeyFromObject(obj), obj)
+			return apierrors.IsNotFound(err), client.IgnoreNotFound(err)
+		})
+	}
 }
 
 // newManager is only used to register reconcilers; it is never started, so
