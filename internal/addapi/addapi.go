@@ -11,10 +11,10 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/open-control-plane/spgen/internal/artifacts"
 	"github.com/open-control-plane/spgen/internal/merge"
 	"github.com/open-control-plane/spgen/internal/progress"
 	"github.com/open-control-plane/spgen/internal/project"
-	"github.com/open-control-plane/spgen/internal/regenerate"
 	"github.com/open-control-plane/spgen/internal/scaffold"
 	"github.com/open-control-plane/spgen/internal/spec"
 	"github.com/open-control-plane/spgen/internal/verify"
@@ -33,15 +33,15 @@ type Options struct {
 // Run adds k to the project in w and returns the changes made (or, with
 // DryRun, that would be made).
 func Run(ctx context.Context, w *workspace.Workspace, k spec.Kind, o Options) ([]workspace.Change, error) {
-	if w.Lock.Templates != project.Current.Name {
-		return nil, &spec.InputError{Msg: fmt.Sprintf("the project uses templates generation %s, this spgen writes generation %s: run spgen upgrade first, so that every file comes from one generation", w.Lock.Templates, project.Current.Name)}
+	if err := project.RequireCurrent(w.Lock.Templates); err != nil {
+		return nil, err
 	}
 	p := *w.Project
 	p.Kinds = append([]spec.Kind(nil), w.Project.Kinds...)
 	if err := p.AddKind(k); err != nil {
 		return nil, err
 	}
-	if err := project.Check(&p); err != nil {
+	if err := project.Validate(&p, project.Current); err != nil {
 		return nil, err
 	}
 	done := o.Progress.Step("rendering " + k.Kind + " " + k.Version)
@@ -55,45 +55,9 @@ func Run(ctx context.Context, w *workspace.Workspace, k spec.Kind, o Options) ([
 		return nil, err
 	}
 	lock := w.Lock.Clone()
-	scaffolded := map[string][]byte{}
-	var clash []string
-	for _, path := range tree.Paths() {
-		f, _ := tree.Get(path)
-		if f.Owner != scaffold.Scaffolded {
-			continue
-		}
-		if path == spec.FileName {
-			scaffolded[path] = f.Content
-			lock.Set(path, f.Owner, f.Content)
-			continue
-		}
-		if _, known := w.Lock.Entry(path); known {
-			// The user's now: only what the new kind changes in it (its
-			// entry in the ProviderConfig samples) is merged in.
-			merged, ok, err := mergeKnown(w, before, path, f.Content)
-			if err != nil {
-				return nil, err
-			}
-			if ok {
-				scaffolded[path] = merged
-				lock.Set(path, f.Owner, f.Content)
-			} else if merged != nil {
-				o.Progress.Printf("%s: your changes conflict with the %s entry spgen would add; add it yourself", path, k.Kind)
-			}
-			continue
-		}
-		if old, err := w.Read(path); err != nil {
-			return nil, err
-		} else if old != nil {
-			clash = append(clash, path)
-			continue
-		}
-		scaffolded[path] = f.Content
-		lock.Set(path, f.Owner, f.Content)
-	}
-	if len(clash) > 0 {
-		sort.Strings(clash)
-		return nil, &spec.InputError{Flag: "--kind", Value: k.Kind, Msg: "would overwrite files spgen did not write: " + strings.Join(clash, ", ") + " (move them away first)"}
+	scaffolded, err := scaffoldedFiles(w, before, tree, lock, k, o.Progress)
+	if err != nil {
+		return nil, err
 	}
 	newFiles, err := w.Diff(scaffolded, nil)
 	if err != nil {
@@ -115,12 +79,12 @@ func Run(ctx context.Context, w *workspace.Workspace, k spec.Kind, o Options) ([
 		return nil, err
 	}
 	done = o.Progress.Step("generating deepcopy, CRDs, permissions and wiring")
-	arts, err := regenerate.Artifacts(ctx, st.Dir, &p)
+	arts, err := artifacts.Compute(ctx, st.Dir, &p)
 	done(err)
 	if err != nil {
 		return nil, err
 	}
-	stale := regenerate.Stale(w.Lock, arts)
+	stale := artifacts.Stale(w.Lock, arts)
 	generated, err := w.Diff(arts, stale)
 	if err != nil {
 		return nil, err
@@ -144,7 +108,55 @@ func Run(ctx context.Context, w *workspace.Workspace, k spec.Kind, o Options) ([
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("interrupted before writing: %w", err)
 	}
-	return changes, w.Apply(changes, regenerate.Lock(lock, arts, stale))
+	return changes, w.Apply(changes, artifacts.Record(lock, arts, stale))
+}
+
+// scaffoldedFiles are the files of tree the new kind k adds or changes,
+// recorded in lock: new files, spgen.yaml, and the kind's changes to files
+// spgen scaffolded before (merged into the user's version). A new file
+// where the user has one of their own is refused.
+func scaffoldedFiles(w *workspace.Workspace, before, tree *scaffold.Tree, lock *scaffold.Lock, k spec.Kind, rep *progress.Reporter) (map[string][]byte, error) {
+	scaffolded := map[string][]byte{}
+	var clash []string
+	for _, path := range tree.Paths() {
+		f, _ := tree.Get(path)
+		if f.Owner != scaffold.Scaffolded {
+			continue
+		}
+		if path == spec.FileName {
+			scaffolded[path] = f.Content
+			lock.Set(path, f.Owner, f.Content)
+			continue
+		}
+		if _, known := w.Lock.Entry(path); known {
+			// The user's now: only what the new kind changes in it (its
+			// entry in the ProviderConfig samples) is merged in.
+			merged, ok, err := mergeKnown(w, before, path, f.Content)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				scaffolded[path] = merged
+				lock.Set(path, f.Owner, f.Content)
+			} else if merged != nil {
+				rep.Printf("%s: your changes conflict with the %s entry spgen would add; add it yourself", path, k.Kind)
+			}
+			continue
+		}
+		if old, err := w.Read(path); err != nil {
+			return nil, err
+		} else if old != nil {
+			clash = append(clash, path)
+			continue
+		}
+		scaffolded[path] = f.Content
+		lock.Set(path, f.Owner, f.Content)
+	}
+	if len(clash) > 0 {
+		sort.Strings(clash)
+		return nil, &spec.InputError{Flag: "--kind", Value: k.Kind, Msg: "would overwrite files spgen did not write: " + strings.Join(clash, ", ") + " (move them away first)"}
+	}
+	return scaffolded, nil
 }
 
 // mergeKnown merges what adding the kind changes in the scaffolded file at

@@ -34,10 +34,8 @@ project type-checks with the new kind.`,
   spgen add-api --kind Schedule --dry-run`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := spec.ValidateKind(kind); err != nil {
-				return err
-			}
-			if err := spec.ValidateVersion(version); err != nil {
+			k := spec.Kind{Kind: kind, Version: version}
+			if err := k.Validate(); err != nil {
 				return err
 			}
 			rep := progress.New(cmd.ErrOrStderr())
@@ -49,7 +47,7 @@ project type-checks with the new kind.`,
 			o.Out = cmd.OutOrStdout()
 			o.Progress = rep
 			rep.Printf("spgen: adding %s %s to %s\n", kind, version, w.Project.Module)
-			changes, err := addapi.Run(cmd.Context(), w, spec.Kind{Kind: kind, Version: version}, o)
+			changes, err := addapi.Run(cmd.Context(), w, k, o)
 			if err != nil {
 				return err
 			}

@@ -63,63 +63,7 @@ touched when every step succeeded.`,
   # Show which files would be written
   spgen init --module example.com/acme/sp-velero --kind Velero --group velero --dry-run`,
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			p, err := f.project()
-			if err != nil {
-				return err
-			}
-			dir := f.dir
-			if dir == "" {
-				dir = p.RepoName()
-			}
-			if err := create.CheckTarget(dir, f.force); err != nil {
-				return err
-			}
-			gen, err := project.LookupGeneration(f.templates)
-			if err != nil {
-				return err
-			}
-			if err := gen.Supports(p); err != nil {
-				return err
-			}
-			stderr := cmd.ErrOrStderr()
-			rep := progress.New(stderr)
-			rep.Printf("spgen: creating %s in %s\n", p.Module, dir)
-			res, err := create.Run(cmd.Context(), p, create.Options{
-				Dir:          dir,
-				Force:        f.force,
-				DryRun:       f.dryRun,
-				SkipVerify:   f.skipVerify,
-				SpgenVersion: version(),
-				Progress:     rep,
-				Generation:   gen,
-			})
-			if err != nil {
-				return err
-			}
-			out := cmd.OutOrStdout()
-			if f.dryRun {
-				changes, err := plannedChanges(dir, res.Tree)
-				if err != nil {
-					return err
-				}
-				if err := workspace.WriteDiff(out, changes); err != nil {
-					return err
-				}
-				summarize(stderr, changes, "would be written; nothing was written (--dry-run)")
-				return nil
-			}
-			for _, path := range res.Overwritten {
-				rep.Printf("spgen: replaced existing file %s (--force)\n", path)
-			}
-			fmt.Fprintf(out, "Created %s: %d files in %s\n\nNext steps:\n  cd %s\n"+
-				"  go test ./...   # builds the provider and runs its tests against real API servers\n"+
-				"                  # (a machine's first run builds kube-apiserver and etcd, 5-8 minutes)\n"+
-				"  task dev        # runs it against a local openMCP until Ctrl-C\n"+
-				"  task            # lists the other tasks: generate, build, e2e, ...\n",
-				p.Module, res.Tree.Len(), dir, shellQuote(dir))
-			return nil
-		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return f.run(cmd) },
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.module, "module", "", "Go module path of the provider, e.g. github.com/acme/service-provider-velero (required)")
@@ -140,6 +84,69 @@ touched when every step succeeded.`,
 	return cmd
 }
 
+// run creates the project the flags describe.
+func (f *initFlags) run(cmd *cobra.Command) error {
+	p, err := f.project()
+	if err != nil {
+		return err
+	}
+	gen, err := project.LookupGeneration(f.templates)
+	if err != nil {
+		return err
+	}
+	if err := project.Validate(p, gen); err != nil {
+		return err
+	}
+	dir := f.dir
+	if dir == "" {
+		dir = p.RepoName()
+	}
+	stderr := cmd.ErrOrStderr()
+	rep := progress.New(stderr)
+	res, err := create.Run(cmd.Context(), p, create.Options{
+		Dir:          dir,
+		Force:        f.force,
+		DryRun:       f.dryRun,
+		SkipVerify:   f.skipVerify,
+		SpgenVersion: version(),
+		Progress:     rep,
+		Generation:   gen,
+	})
+	if err != nil {
+		return err
+	}
+	return f.report(cmd, p, dir, res)
+}
+
+// report prints what init wrote (or, with --dry-run, would write) and the
+// next steps.
+func (f *initFlags) report(cmd *cobra.Command, p *spec.Project, dir string, res *create.Result) error {
+	stderr := cmd.ErrOrStderr()
+	rep := progress.New(stderr)
+	out := cmd.OutOrStdout()
+	if f.dryRun {
+		changes, err := plannedChanges(dir, res.Tree)
+		if err != nil {
+			return err
+		}
+		if err := workspace.WriteDiff(out, changes); err != nil {
+			return err
+		}
+		summarize(stderr, changes, "would be written; nothing was written (--dry-run)")
+		return nil
+	}
+	for _, path := range res.Overwritten {
+		rep.Printf("spgen: replaced existing file %s (--force)\n", path)
+	}
+	fmt.Fprintf(out, "Created %s: %d files in %s\n\nNext steps:\n  cd %s\n"+
+		"  go test ./...   # builds the provider and runs its tests against real API servers\n"+
+		"                  # (a machine's first run builds kube-apiserver and etcd, 5-8 minutes)\n"+
+		"  task dev        # runs it against a local openMCP until Ctrl-C\n"+
+		"  task            # lists the other tasks: generate, build, e2e, ...\n",
+		p.Module, res.Tree.Len(), dir, shellQuote(dir))
+	return nil
+}
+
 // plannedChanges compares the planned tree with what is in dir.
 func plannedChanges(dir string, t *scaffold.Tree) ([]workspace.Change, error) {
 	var out []workspace.Change
@@ -156,7 +163,7 @@ func plannedChanges(dir string, t *scaffold.Tree) ([]workspace.Change, error) {
 	return out, nil
 }
 
-// project validates the flags, in the order they are usually written.
+// project is the project the flags describe; project.Validate checks it.
 // Several required flags missing are reported together.
 func (f *initFlags) project() (*spec.Project, error) {
 	var missing []string
@@ -168,24 +175,9 @@ func (f *initFlags) project() (*spec.Project, error) {
 	if len(missing) > 1 {
 		return nil, usageError{fmt.Errorf("required flags %s are missing, e.g. spgen init --module github.com/acme/service-provider-velero --kind Velero --group velero", strings.Join(missing, ", "))}
 	}
-	if err := spec.ValidateModule(f.module); err != nil {
-		return nil, err
-	}
-	if err := spec.ValidateKind(f.kind); err != nil {
-		return nil, err
-	}
-	if err := spec.ValidateGroup(f.group); err != nil {
-		return nil, err
-	}
 	name := f.providerName
 	if name == "" {
 		name = f.group
-	}
-	if err := spec.ValidateProviderName(name); err != nil {
-		return nil, err
-	}
-	if err := spec.ValidateDeploy(f.deploy); err != nil {
-		return nil, err
 	}
 	p := &spec.Project{
 		Module:       f.module,
@@ -194,10 +186,7 @@ func (f *initFlags) project() (*spec.Project, error) {
 		Options:      spec.Options{WorkloadCluster: f.workload, SecretWatcher: f.secretWatcher, Sample: f.sample, Deploy: f.deploy},
 		Kinds:        []spec.Kind{{Kind: f.kind, Version: spec.DefaultVersion}},
 	}
-	if err := p.Validate(); err != nil {
-		return nil, err
-	}
-	return p, project.Check(p)
+	return p, nil
 }
 
 // shellQuote quotes a path for a POSIX shell when it needs quoting.

@@ -386,7 +386,9 @@ func TestInterruptTwice(t *testing.T) {
 	p = start(t, parent, nil, "init", "--module", "example.com/acme/sp-velero", "--kind", "Velero", "--group", "velero")
 	p.waitFor(t, "generating deepcopy, CRDs", time.Minute)
 	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
-	<-p.done
+	if err := <-p.done; err == nil {
+		t.Fatal("init exited cleanly after SIGKILL")
+	}
 	if stages, _ := filepath.Glob(filepath.Join(parent, ".sp-velero.spgen-*")); len(stages) != 1 {
 		t.Fatalf("after SIGKILL: stages %v, want the killed run's", stages)
 	}

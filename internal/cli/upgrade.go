@@ -12,14 +12,9 @@ import (
 	"github.com/open-control-plane/spgen/internal/workspace"
 )
 
-func newUpgradeCommand() *cobra.Command {
-	var dir string
-	var mode upgradeMode
-	var o upgrade.Options
-	cmd := &cobra.Command{
-		Use:   "upgrade [--dry-run | --check | --continue | --abort] [--dir DIR]",
-		Short: "Move the provider to the current templates and dependency stack",
-		Long: `Re-render the provider from spgen.yaml with this spgen's templates and stack and
+// upgradeLong is upgrade's help: what happens to each file, and how an
+// upgrade with conflicts is finished.
+const upgradeLong = `Re-render the provider from spgen.yaml with this spgen's templates and stack and
 merge the result into your code, file by file, offline:
 
   replaced     you had not edited the file: it gets the new version
@@ -49,7 +44,16 @@ next spgen command.
 
 --check writes nothing and exits 1 when the project's templates, stack or
 spgen pin are older than this spgen's, or an upgrade is unfinished; 0 when
-it is current. Use it in CI.`,
+it is current. Use it in CI.`
+
+func newUpgradeCommand() *cobra.Command {
+	var dir string
+	var mode upgradeMode
+	var o upgrade.Options
+	cmd := &cobra.Command{
+		Use:   "upgrade [--dry-run | --check | --continue | --abort] [--dir DIR]",
+		Short: "Move the provider to the current templates and dependency stack",
+		Long:  upgradeLong,
 		Example: `  spgen upgrade --dry-run   # the plan and its diff, nothing written
   spgen upgrade
   spgen upgrade --continue  # after resolving conflicts

@@ -2,7 +2,6 @@ package codegen
 
 import (
 	"cmp"
-	"fmt"
 	"slices"
 	"strings"
 
@@ -10,7 +9,6 @@ import (
 	"sigs.k8s.io/controller-tools/pkg/loader"
 	"sigs.k8s.io/controller-tools/pkg/markers"
 	"sigs.k8s.io/controller-tools/pkg/rbac"
-	"sigs.k8s.io/yaml"
 )
 
 // serviceRuleDefinition is +spgen:service:rbac, with the arguments of
@@ -97,18 +95,4 @@ func mergeRules(rules []rbacv1.PolicyRule) []rbacv1.PolicyRule {
 		)
 	})
 	return out
-}
-
-// roleYAML writes the provider's role in the layout controller-tools uses.
-func roleYAML(rules []rbacv1.PolicyRule) ([]byte, error) {
-	b, err := yaml.Marshal(map[string]any{
-		"apiVersion": rbacv1.SchemeGroupVersion.String(),
-		"kind":       "ClusterRole",
-		"metadata":   map[string]string{"name": roleName},
-		"rules":      rules,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("writing %s: %w", RoleFile, err)
-	}
-	return yamlHeader(b), nil
 }

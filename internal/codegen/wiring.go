@@ -64,13 +64,40 @@ func apiPackages(p *spec.Project) (map[string]apiImport, []string) {
 // cluster. legacyTarget keeps TargetPermissions, all target clusters' rules
 // in one, for a main package that still uses it.
 func Wiring(p *spec.Project, perms Permissions, legacyTarget bool) ([]byte, error) {
-	f := jen.NewFile("wiring")
+	imports, order := apiPackages(p)
+	w := &wiringFile{f: jen.NewFile("wiring"), p: p, imports: imports, order: order}
+	w.header()
+	w.kinds()
+	w.schemes()
+	w.permissions(perms, legacyTarget)
+	w.reconcilers()
+	w.setup()
+	var b bytes.Buffer
+	if err := w.f.Render(&b); err != nil {
+		return nil, fmt.Errorf("rendering %s: %w", WiringFile, err)
+	}
+	return b.Bytes(), nil
+}
+
+// wiringFile is the wiring package of one project while it is written.
+type wiringFile struct {
+	f       *jen.File
+	p       *spec.Project
+	imports map[string]apiImport
+	order   []string
+}
+
+func (w *wiringFile) depsPkg() string       { return w.p.Module + "/internal/provider" }
+func (w *wiringFile) controllerPkg() string { return w.p.Module + "/internal/controller" }
+
+// header writes the package comment and names the imports as a person would.
+func (w *wiringFile) header() {
+	f := w.f
 	f.HeaderComment(Header)
 	f.PackageComment("Package wiring connects the provider's API kinds, schemes, permissions and")
 	f.PackageComment("reconcilers. spgen generate rewrites it from spgen.yaml and the sources.")
-	imports, order := apiPackages(p)
-	for _, v := range order {
-		f.ImportAlias(imports[v].path, imports[v].alias)
+	for _, v := range w.order {
+		f.ImportAlias(w.imports[v].path, w.imports[v].alias)
 	}
 	f.ImportAlias(pkgClustersAPI, "clustersv1alpha1")
 	f.ImportAlias(pkgProviderAPI, "providerv1alpha1")
@@ -82,8 +109,11 @@ func Wiring(p *spec.Project, perms Permissions, legacyTarget bool) ([]byte, erro
 	f.ImportAlias(pkgUtilRuntime, "utilruntime")
 	f.ImportAlias(pkgClientScheme, "clientgoscheme")
 	f.ImportAlias(pkgCtrl, "ctrl")
-	controllerPkg := p.Module + "/internal/controller"
+}
 
+// kinds writes the API group and the kinds the provider serves.
+func (w *wiringFile) kinds() {
+	f, p := w.f, w.p
 	f.Comment("APIGroup is the API group of the provider's kinds.")
 	f.Const().Id("APIGroup").Op("=").Lit(p.APIGroup())
 
@@ -101,6 +131,11 @@ func Wiring(p *spec.Project, perms Permissions, legacyTarget bool) ([]byte, erro
 		}
 	})
 
+}
+
+// schemes writes the scheme of every cluster the provider talks to.
+func (w *wiringFile) schemes() {
+	f, p, imports, order := w.f, w.p, w.imports, w.order
 	addAPI := func(g *jen.Group, s jen.Code) {
 		for _, v := range order {
 			g.Qual(pkgUtilRuntime, "Must").Call(jen.Qual(imports[v].path, "AddToScheme").Call(s))
@@ -136,6 +171,11 @@ func Wiring(p *spec.Project, perms Permissions, legacyTarget bool) ([]byte, erro
 		scheme("WorkloadScheme", "WorkloadScheme holds what the provider manages in a workload cluster.", func(*jen.Group) {})
 	}
 
+}
+
+// permissions writes the rules the provider needs on each cluster.
+func (w *wiringFile) permissions(perms Permissions, legacyTarget bool) {
+	f, p := w.f, w.p
 	rules := func(name string, rs []rbacv1.PolicyRule, doc ...string) {
 		for _, line := range doc {
 			f.Comment(line)
@@ -178,7 +218,13 @@ func Wiring(p *spec.Project, perms Permissions, legacyTarget bool) ([]byte, erro
 			"internal/controller; the reconcilers get them as Deps.ServicePermissions.")
 	}
 
-	depsPkg := p.Module + "/internal/provider"
+}
+
+// reconcilers writes, per reconciled kind, the runtime's reconciler around
+// the kind's own.
+func (w *wiringFile) reconcilers() {
+	f, p, imports := w.f, w.p, w.imports
+	depsPkg, controllerPkg := w.depsPkg(), w.controllerPkg()
 	for _, k := range p.Reconciled() {
 		api := imports[k.Version].path
 		objT := jen.Op("*").Qual(api, k.Kind)
@@ -209,6 +255,11 @@ func Wiring(p *spec.Project, perms Permissions, legacyTarget bool) ([]byte, erro
 		})
 	}
 
+}
+
+// setup writes SetupWithManager, which registers every reconciler.
+func (w *wiringFile) setup() {
+	f, p, imports, depsPkg := w.f, w.p, w.imports, w.depsPkg()
 	reconciled := p.Reconciled()
 	mgr := jen.Id("mgr")
 	if len(reconciled) > 1 {
@@ -249,11 +300,6 @@ func Wiring(p *spec.Project, perms Permissions, legacyTarget bool) ([]byte, erro
 		g.Return(jen.Nil())
 	})
 
-	var b bytes.Buffer
-	if err := f.Render(&b); err != nil {
-		return nil, fmt.Errorf("rendering %s: %w", WiringFile, err)
-	}
-	return b.Bytes(), nil
 }
 
 // sharedAccess declares the access each kind hands its reconciler when a

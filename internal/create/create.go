@@ -12,7 +12,7 @@ import (
 	"path/filepath"
 	"syscall"
 
-	"github.com/open-control-plane/spgen/internal/codegen"
+	"github.com/open-control-plane/spgen/internal/artifacts"
 	"github.com/open-control-plane/spgen/internal/progress"
 	"github.com/open-control-plane/spgen/internal/project"
 	"github.com/open-control-plane/spgen/internal/projectfs"
@@ -130,13 +130,16 @@ func Plan(ctx context.Context, p *spec.Project, o Options) (*scaffold.Tree, *sca
 		return nil, nil, err
 	}
 	done = o.Progress.Step("generating deepcopy, CRDs, permissions and wiring")
-	generated, err := codegen.Generate(ctx, stage.Dir, p, nil)
+	generated, err := artifacts.Of(ctx, stage.Dir, p, tree)
 	done(err)
 	if err != nil {
 		stage.Discard()
 		return nil, nil, err
 	}
 	for path, content := range generated {
+		if f, ok := tree.Get(path); ok && f.Owner == scaffold.Generated {
+			continue // rendered, and written above
+		}
 		tree.Add(path, content, scaffold.Generated)
 		if err := stage.WriteFile(path, content); err != nil {
 			stage.Discard()
@@ -151,6 +154,7 @@ func Run(ctx context.Context, p *spec.Project, o Options) (*Result, error) {
 	if err := CheckTarget(o.Dir, o.Force); err != nil {
 		return nil, err
 	}
+	o.Progress.Printf("spgen: creating %s in %s\n", p.Module, o.Dir)
 	var err error
 	if o.Dir, err = projectfs.Resolve(o.Dir); err != nil {
 		return nil, err

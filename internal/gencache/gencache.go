@@ -83,7 +83,7 @@ func Key(dir string, in Inputs) (key string, ok bool, err error) {
 			return nil
 		}
 		isSource := strings.HasSuffix(name, ".go") && !strings.HasSuffix(name, "_test.go")
-		if !(isSource || rel == "go.mod" || rel == "go.sum" || slices.Contains(in.Files, rel)) || in.Skip != nil && in.Skip(rel) {
+		if !isSource && rel != "go.mod" && rel != "go.sum" && !slices.Contains(in.Files, rel) || in.Skip != nil && in.Skip(rel) {
 			return nil
 		}
 		if info, err := os.Stat(p); err != nil || !info.Mode().IsRegular() {

@@ -40,11 +40,30 @@ const oldestStored = 6
 // had availableCharts.
 func (g Generation) ListsHelmVersions() bool { return g.number >= 9 }
 
+// RequireCurrent reports, as bad input, a project whose files come from
+// templates generation templates when it is not the current one: a
+// command that adds or regenerates files would mix two generations.
+func RequireCurrent(templates string) error {
+	if templates == Current.Name {
+		return nil
+	}
+	return &spec.InputError{Msg: fmt.Sprintf("the project uses templates generation %s, this spgen writes generation %s: run spgen upgrade first (or use the spgen the project pins: task generate)", templates, Current.Name)}
+}
+
 // Stored reports whether spgen can render g.
 func (g Generation) Stored() bool { return g.number >= oldestStored }
 
 // Current is the generation new projects get.
-var Current = Generation{Name: "9", Stack: stack.Current, number: 9}
+var Current = Generation{Name: "10", Stack: stack.Current, number: 10}
+
+// Generation 9 wrote each kind's reconciler whole: the steps every kind
+// shares (status, Events, operation annotations, install and uninstall)
+// were copied into every kind's controller.
+var generation9 = Generation{
+	Name:   "9",
+	Stack:  stack.Current,
+	number: 9,
+}
 
 // Generation 8 configured a Helm project's charts as availableCharts with
 // one chart pull secret and top-level imagePullSecrets, invented the values
@@ -127,7 +146,7 @@ var generation1 = Generation{
 	number: 1,
 }
 
-var generations = []Generation{generation1, generation2, generation3, generation4, generation5, generation6, generation7, generation8, Current}
+var generations = []Generation{generation1, generation2, generation3, generation4, generation5, generation6, generation7, generation8, generation9, Current}
 
 func mustStack(v string) stack.Set {
 	s, ok := stack.Lookup(v)

@@ -11,7 +11,6 @@ import (
 	"go/parser"
 	"go/token"
 	"path"
-	pathpkg "path"
 	"strings"
 	"text/template"
 
@@ -226,9 +225,6 @@ func generated(tmpl, out string, when func(Data) bool) file {
 // from marks a file that generation n added.
 func (f file) from(n int) file { f.since = n; return f }
 
-// upTo marks a file that generation n wrote for the last time.
-func (f file) upTo(n int) file { f.until = n; return f }
-
 func always(Data) bool       { return true }
 func withSample(d Data) bool { return d.Sample }
 func servedOnly(d Data) bool { return d.Version != d.StorageVersion }
@@ -282,6 +278,7 @@ var projectFiles = []file{
 	scaffolded("local/main_test.go.tmpl", "test/local/main_test.go", always).from(5),
 	scaffolded("local/provider_test.go.tmpl", "test/local/provider_test.go", always).from(5),
 	scaffolded("controller/common.go.tmpl", "internal/controller/common.go", always),
+	scaffolded("controller/lifecycle.go.tmpl", "internal/controller/lifecycle.go", always).from(10),
 	scaffolded("controller/helm.go.tmpl", "internal/controller/helm.go", withHelm).from(4),
 	scaffolded("controller/release_test.go.tmpl", "internal/controller/release_test.go", withHelm).from(9),
 	scaffolded("controller/versions_test.go.tmpl", "internal/controller/versions_test.go", withHelm).from(9),
@@ -309,6 +306,12 @@ var typeFiles = []file{
 	scaffolded("controller/version_test.go.tmpl", "internal/controller/{{.KindLower}}_{{.Version}}_test.go", servedOnly),
 }
 
+// reconciledVersionFiles are rendered once per API version with a kind
+// the provider reconciles.
+var reconciledVersionFiles = []file{
+	scaffolded("controller/resources.go.tmpl", "internal/controller/{{.Version}}_resources.go", always).from(10),
+}
+
 // reconcilerFiles are rendered once per kind, for its storage version.
 var reconcilerFiles = []file{
 	scaffolded("controller/controller.go.tmpl", "internal/controller/{{.KindLower}}_controller.go", always),
@@ -324,12 +327,22 @@ var reconcilerFiles = []file{
 // Generated code (deepcopy, CRDs, wiring) is added later by codegen.
 func Render(p *spec.Project) (*scaffold.Tree, error) { return RenderWith(p, Current, "") }
 
-// Check reports kinds whose files or declarations would collide with the
-// scaffold's or another kind's, as bad input.
-func Check(p *spec.Project) error {
-	_, err := Render(p)
+// Validate is the one check of a project spgen is asked to write with
+// generation g: the inputs' own rules (spec), then what g can render, then
+// the names the templates derive (files and declarations of a kind that
+// would collide with the scaffold's or another kind's). Every problem is bad
+// input.
+func Validate(p *spec.Project, g Generation) error {
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	_, err := RenderWith(p, g, "")
 	return err
 }
+
+// Check is Validate with the current generation, the check of a project's
+// spgen.yaml when a command opens it.
+func Check(p *spec.Project) error { return Validate(p, Current) }
 
 // RenderWith renders p with the templates and stack of generation g, as
 // spgen version spgenVersion writes it (the version pins spgen in the
@@ -353,7 +366,7 @@ func RenderWith(p *spec.Project, g Generation, spgenVersion string) (*scaffold.T
 	if err := r.renderAll(projectFiles, first, -1); err != nil {
 		return nil, err
 	}
-	seenVersion := map[string]bool{}
+	seenVersion, reconciledVersion := map[string]bool{}, map[string]bool{}
 	for i, k := range p.Kinds {
 		d := NewData(p, k, g)
 		if !seenVersion[k.Version] {
@@ -364,6 +377,12 @@ func RenderWith(p *spec.Project, g Generation, spgenVersion string) (*scaffold.T
 		}
 		if err := r.renderAll(typeFiles, d, i); err != nil {
 			return nil, err
+		}
+		if p.IsStorage(k) && !reconciledVersion[k.Version] {
+			reconciledVersion[k.Version] = true
+			if err := r.renderAll(reconciledVersionFiles, d, -1); err != nil {
+				return nil, err
+			}
 		}
 		if p.IsStorage(k) {
 			if err := r.renderAll(reconcilerFiles, d, i); err != nil {
@@ -472,19 +491,19 @@ func (r *renderer) checkDeclarations(p *spec.Project) error {
 	}
 	seen := map[string]decl{} // package + identifier -> first declaration
 	fset := token.NewFileSet()
-	for _, path := range r.tree.Paths() {
-		if !strings.HasSuffix(path, ".go") {
+	for _, filePath := range r.tree.Paths() {
+		if !strings.HasSuffix(filePath, ".go") {
 			continue
 		}
-		f, _ := r.tree.Get(path)
-		file, err := parser.ParseFile(fset, path, f.Content, parser.SkipObjectResolution)
+		f, _ := r.tree.Get(filePath)
+		file, err := parser.ParseFile(fset, filePath, f.Content, parser.SkipObjectResolution)
 		if err != nil {
-			return fmt.Errorf("%s: %w", path, err)
+			return fmt.Errorf("%s: %w", filePath, err)
 		}
-		pkg := pathpkg.Dir(path) + " " + file.Name.Name
+		pkg := path.Dir(filePath) + " " + file.Name.Name
 		for _, name := range topLevel(file) {
 			key := pkg + " " + name
-			here := decl{path, r.origin[path]}
+			here := decl{filePath, r.origin[filePath]}
 			prev, ok := seen[key]
 			if !ok {
 				seen[key] = here
@@ -492,9 +511,9 @@ func (r *renderer) checkDeclarations(p *spec.Project) error {
 			}
 			blame := max(here.kind, prev.kind)
 			if blame < 0 {
-				return fmt.Errorf("templates declare %s in both %s and %s", name, prev.path, path)
+				return fmt.Errorf("templates declare %s in both %s and %s", name, prev.path, filePath)
 			}
-			return spec.KindError(blame, p.Kinds[blame].Kind, fmt.Sprintf("would declare %s in %s, which %s already declares; choose another kind name", name, path, prev.path))
+			return spec.KindError(blame, p.Kinds[blame].Kind, fmt.Sprintf("would declare %s in %s, which %s already declares; choose another kind name", name, filePath, prev.path))
 		}
 	}
 	return nil

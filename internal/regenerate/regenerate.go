@@ -12,6 +12,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/open-control-plane/spgen/internal/artifacts"
 	"github.com/open-control-plane/spgen/internal/codegen"
 	"github.com/open-control-plane/spgen/internal/gencache"
 	"github.com/open-control-plane/spgen/internal/gocmd"
@@ -24,32 +25,7 @@ import (
 	"github.com/open-control-plane/spgen/internal/workspace"
 )
 
-// Artifacts computes every generated file of project p from the sources in
-// dir, by project-relative path.
-func Artifacts(ctx context.Context, dir string, p *spec.Project) (map[string][]byte, error) {
-	tree, err := project.Render(p)
-	if err != nil {
-		return nil, err
-	}
-	rendered := map[string][]byte{}
-	for _, path := range tree.Paths() {
-		if f, _ := tree.Get(path); f.Owner == scaffold.Generated {
-			rendered[path] = f.Content
-		}
-	}
-	// The generators see the rendered packages (such as internal/provider)
-	// as they will be, even before they are written.
-	out, err := codegen.Generate(ctx, dir, p, rendered)
-	if err != nil {
-		return nil, err
-	}
-	for path, content := range rendered {
-		out[path] = content
-	}
-	return out, nil
-}
-
-// cachedArtifacts is Artifacts, answered from the cache when the sources
+// cachedArtifacts is artifacts.Compute, answered from the cache when the sources
 // are ones generation has seen before.
 func cachedArtifacts(ctx context.Context, dir string, p *spec.Project) (map[string][]byte, error) {
 	key, ok, err := artifactsKey(ctx, dir, p)
@@ -61,7 +37,7 @@ func cachedArtifacts(ctx context.Context, dir string, p *spec.Project) (map[stri
 			return arts, nil
 		}
 	}
-	arts, err := Artifacts(ctx, dir, p)
+	arts, err := artifacts.Compute(ctx, dir, p)
 	if err == nil && ok {
 		gencache.Store(key, arts)
 	}
@@ -78,30 +54,6 @@ func artifactsKey(ctx context.Context, dir string, p *spec.Project) (string, boo
 		return "", false, err
 	}
 	return gencache.Key(dir, gencache.Inputs{Toolchain: env.Fingerprint(), Spec: specJSON, Skip: codegen.IsArtifact, Files: []string{codegen.BoilerplateGo}})
-}
-
-// Stale lists generated files the lock records that are no longer produced.
-// Only paths where generators write count, whatever a lock file says.
-func Stale(lock *scaffold.Lock, artifacts map[string][]byte) []string {
-	var out []string
-	for _, e := range lock.Files {
-		if _, ok := artifacts[e.Path]; !ok && e.Owner == scaffold.Generated && codegen.IsArtifact(e.Path) {
-			out = append(out, e.Path)
-		}
-	}
-	return out
-}
-
-// Lock returns lock updated for the new artifacts.
-func Lock(lock *scaffold.Lock, artifacts map[string][]byte, stale []string) *scaffold.Lock {
-	l := lock.Clone()
-	for path, content := range artifacts {
-		l.Set(path, scaffold.Generated, content)
-	}
-	for _, path := range stale {
-		l.Delete(path)
-	}
-	return l
 }
 
 // Options control one generate run.
@@ -123,8 +75,8 @@ func (e *DriftError) Error() string {
 // Run regenerates the project in w and returns what changed (or, with
 // Check or DryRun, would change).
 func Run(ctx context.Context, w *workspace.Workspace, o Options) ([]workspace.Change, error) {
-	if w.Lock.Templates != project.Current.Name {
-		return nil, &spec.InputError{Msg: fmt.Sprintf("the project uses templates generation %s, this spgen writes generation %s: run spgen upgrade first (or the spgen the project pins: task generate)", w.Lock.Templates, project.Current.Name)}
+	if err := project.RequireCurrent(w.Lock.Templates); err != nil {
+		return nil, err
 	}
 	if err := warmup.Ensure(ctx, w.Dir, o.Progress); err != nil {
 		return nil, err
@@ -146,7 +98,7 @@ func Run(ctx context.Context, w *workspace.Workspace, o Options) ([]workspace.Ch
 		}
 		return nil, err
 	}
-	stale, kept, err := dropEdited(w, Stale(w.Lock, arts))
+	stale, kept, err := dropEdited(w, artifacts.Stale(w.Lock, arts))
 	if err != nil {
 		return nil, err
 	}
@@ -184,7 +136,7 @@ func Run(ctx context.Context, w *workspace.Workspace, o Options) ([]workspace.Ch
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("interrupted before writing: %w", err)
 	}
-	return changes, w.Apply(changes, Lock(w.Lock, arts, append(stale, kept...)))
+	return changes, w.Apply(changes, artifacts.Record(w.Lock, arts, append(stale, kept...)))
 }
 
 // dropEdited splits stale generated files into those to remove and those

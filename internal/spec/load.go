@@ -22,8 +22,8 @@ import (
 // the file, and the line where the value is.
 func Load(dir string) (*Project, error) { return LoadWith(dir, nil) }
 
-// LoadWith is Load with a further check of the project, whose input errors
-// are located in the file like Load's own.
+// LoadWith is Load with check, which includes Project.Validate, in its
+// place; its input errors are located in the file like Load's own.
 func LoadWith(dir string, check func(*Project) error) (*Project, error) {
 	data, err := readFile(filepath.Join(dir, FileName), MaxSpecFileSize)
 	if err != nil {
@@ -42,13 +42,11 @@ func ParseWith(data []byte, check func(*Project) error) (*Project, error) {
 	if err := yaml.UnmarshalStrict(data, &p); err != nil {
 		return nil, decodeError(FileName, err, data)
 	}
-	if err := p.Validate(); err != nil {
-		return nil, locate(err, data)
+	if check == nil {
+		check = (*Project).Validate
 	}
-	if check != nil {
-		if err := check(&p); err != nil {
-			return nil, locate(err, data)
-		}
+	if err := check(&p); err != nil {
+		return nil, locate(err, data)
 	}
 	return &p, nil
 }

@@ -134,25 +134,16 @@ func (p *Project) Versions() []string {
 	return out
 }
 
-// AddKind appends k after checking it against the project: the same kind in
-// the same version is refused, a new version of a known kind is allowed.
+// AddKind appends k unless the project has the same kind in the same
+// version already (a new version of a known kind is allowed); the caller
+// validates the project with it.
 func (p *Project) AddKind(k Kind) error {
-	if err := ValidateKind(k.Kind); err != nil {
-		return err
-	}
-	if err := ValidateVersion(k.Version); err != nil {
-		return err
-	}
 	for _, e := range p.Kinds {
 		if e == k {
 			return flagError("--kind", k.Kind, "already exists in version "+k.Version+" (see "+FileName+"); use --version to add another version")
 		}
 	}
 	p.Kinds = append(p.Kinds, k)
-	if err := p.Validate(); err != nil {
-		p.Kinds = p.Kinds[:len(p.Kinds)-1]
-		return err
-	}
 	return nil
 }
 

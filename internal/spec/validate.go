@@ -82,6 +82,14 @@ var reservedKinds = map[string]bool{
 
 var versionRE = regexp.MustCompile(`^v[1-9][0-9]*((alpha|beta)[1-9][0-9]*)?$`)
 
+// Validate checks the kind and version of k on their own, as flags.
+func (k Kind) Validate() error {
+	if err := ValidateKind(k.Kind); err != nil {
+		return err
+	}
+	return ValidateVersion(k.Version)
+}
+
 // ValidateKind checks that kind is an exported UpperCamelCase Go identifier
 // that collides with nothing spgen generates.
 func ValidateKind(kind string) error {
@@ -93,7 +101,7 @@ func ValidateKind(kind string) error {
 		return bad(fmt.Sprintf("must be at most %d characters", validation.DNS1035LabelMaxLength))
 	}
 	for i, r := range kind {
-		if r > unicode.MaxASCII || !(unicode.IsLetter(r) || unicode.IsDigit(r)) {
+		if r > unicode.MaxASCII || !unicode.IsLetter(r) && !unicode.IsDigit(r) {
 			return bad("must contain only ASCII letters and digits (UpperCamelCase, e.g. Velero)")
 		}
 		if i == 0 && !unicode.IsUpper(r) {

@@ -45,7 +45,7 @@ func TestDevStopsEverything(t *testing.T) {
 				secondDevRefused(t, taskBin, dir, assets)
 			}
 			if stop == "broken pipe" {
-				dev.stdout.Close()
+				_ = dev.stdout.Close()
 			} else {
 				sig := map[string]syscall.Signal{"SIGINT": syscall.SIGINT, "SIGTERM": syscall.SIGTERM, "SIGHUP": syscall.SIGHUP}[stop]
 				if err := syscall.Kill(-dev.cmd.Process.Pid, sig); err != nil {

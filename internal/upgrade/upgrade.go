@@ -22,12 +22,12 @@ import (
 	"github.com/aymanbagabas/go-udiff"
 	"golang.org/x/mod/semver"
 
+	"github.com/open-control-plane/spgen/internal/artifacts"
 	"github.com/open-control-plane/spgen/internal/githistory"
 	"github.com/open-control-plane/spgen/internal/gomod"
 	"github.com/open-control-plane/spgen/internal/merge"
 	"github.com/open-control-plane/spgen/internal/progress"
 	"github.com/open-control-plane/spgen/internal/project"
-	"github.com/open-control-plane/spgen/internal/regenerate"
 	"github.com/open-control-plane/spgen/internal/scaffold"
 	"github.com/open-control-plane/spgen/internal/spec"
 	"github.com/open-control-plane/spgen/internal/stack"
@@ -313,19 +313,7 @@ const (
 
 // plan decides the outcome of every scaffolded file.
 func plan(w *workspace.Workspace, base, next *scaffold.Tree, res *Result, migrate shapeChange) error {
-	paths := map[string]bool{}
-	for _, t := range []*scaffold.Tree{base, next} {
-		for _, p := range t.Paths() {
-			if f, _ := t.Get(p); f.Owner == scaffold.Scaffolded {
-				paths[p] = true
-			}
-		}
-	}
-	for _, e := range w.Lock.Files {
-		if e.Owner == scaffold.Scaffolded {
-			paths[e.Path] = true
-		}
-	}
+	paths := scaffoldedPaths(w.Lock, base, next)
 	res.recorded = map[string][]byte{}
 	labels := merge.Labels{Ours: "yours", Base: "spgen " + res.From, Theirs: "spgen " + res.To}
 	for path := range paths {
@@ -353,15 +341,8 @@ func plan(w *workspace.Workspace, base, next *scaffold.Tree, res *Result, migrat
 		}
 		switch {
 		case !inNext:
-			switch {
-			case disk == nil:
-			case !inLock:
-				// Not spgen's: never touched.
-			case edited:
-				res.Files = append(res.Files, File{Path: path, Action: Kept, Note: noLongerProduced})
-			default:
-				res.Files = append(res.Files, File{Path: path, Action: Removed})
-				res.Changes = append(res.Changes, workspace.Change{Path: path, Old: disk})
+			if disk != nil && inLock {
+				res.noLongerProduced(path, disk, edited)
 			}
 		case !inLock:
 			switch {
@@ -408,6 +389,37 @@ func plan(w *workspace.Workspace, base, next *scaffold.Tree, res *Result, migrat
 	return nil
 }
 
+// scaffoldedPaths are the paths of scaffolded files the lock records or
+// either tree renders.
+func scaffoldedPaths(lock *scaffold.Lock, base, next *scaffold.Tree) map[string]bool {
+	paths := map[string]bool{}
+	for _, t := range []*scaffold.Tree{base, next} {
+		for _, p := range t.Paths() {
+			if f, _ := t.Get(p); f.Owner == scaffold.Scaffolded {
+				paths[p] = true
+			}
+		}
+	}
+	for _, e := range lock.Files {
+		if e.Owner == scaffold.Scaffolded {
+			paths[e.Path] = true
+		}
+	}
+	return paths
+}
+
+// noLongerProduced removes a file spgen wrote and the new generation does
+// not, unless the user edited it: then it is theirs and kept. A file spgen
+// did not write is never touched.
+func (res *Result) noLongerProduced(path string, disk []byte, edited bool) {
+	if edited {
+		res.Files = append(res.Files, File{Path: path, Action: Kept, Note: noLongerProduced})
+		return
+	}
+	res.Files = append(res.Files, File{Path: path, Action: Removed})
+	res.Changes = append(res.Changes, workspace.Change{Path: path, Old: disk})
+}
+
 // rewritten reports whether the user replaced most of what spgen wrote.
 func rewritten(base, disk []byte) bool {
 	return bytes.Count(base, []byte("\n")) >= minRewriteLines && merge.Retained(string(base), string(disk)) < rewrittenBelow
@@ -443,12 +455,12 @@ func regenerateStaged(ctx context.Context, w *workspace.Workspace, o Options, re
 		return err
 	}
 	done := o.Progress.Step("generating deepcopy, CRDs, permissions and wiring")
-	arts, err := regenerate.Artifacts(ctx, st.Dir, w.Project)
+	arts, err := artifacts.Compute(ctx, st.Dir, w.Project)
 	done(err)
 	if err != nil {
 		return err
 	}
-	stale := regenerate.Stale(w.Lock, arts)
+	stale := artifacts.Stale(w.Lock, arts)
 	generated, err := w.Diff(arts, stale)
 	if err != nil {
 		return err
@@ -467,7 +479,7 @@ func regenerateStaged(ctx context.Context, w *workspace.Workspace, o Options, re
 		res.Files = append(res.Files, File{Path: c.Path, Action: action})
 	}
 	res.Changes = append(res.Changes, generated...)
-	*lock = *regenerate.Lock(lock, arts, stale)
+	*lock = *artifacts.Record(lock, arts, stale)
 	if err := st.Apply(generated); err != nil {
 		return err
 	}

@@ -98,7 +98,9 @@ func readExport(fset *token.FileSet, imports map[string]*types.Package, path, fi
 		return nil, err
 	}
 	defer f.Close()
-	r, err := gcexportdata.NewReader(bufio.NewReader(f))
+	// go list -export names build-cache files that may be archives, which
+	// only NewReader reads until Go 1.29.
+	r, err := gcexportdata.NewReader(bufio.NewReader(f)) //nolint:staticcheck // see above
 	if err != nil {
 		return nil, fmt.Errorf("reading export data of %s: %w", path, err)
 	}

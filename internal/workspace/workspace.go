@@ -21,7 +21,6 @@ import (
 	"github.com/aymanbagabas/go-udiff"
 
 	"github.com/open-control-plane/spgen/internal/lockfile"
-	"github.com/open-control-plane/spgen/internal/project"
 	"github.com/open-control-plane/spgen/internal/projectfs"
 	"github.com/open-control-plane/spgen/internal/scaffold"
 	"github.com/open-control-plane/spgen/internal/spec"
@@ -36,8 +35,9 @@ type Workspace struct {
 	// Recovered reports that Open completed an interrupted earlier run.
 	Recovered bool
 
-	fs   *projectfs.Dir
-	held *lockfile.Lock
+	fs    *projectfs.Dir
+	held  *lockfile.Lock
+	check func(*spec.Project) error
 }
 
 // OpenOptions control how a project is opened.
@@ -56,6 +56,9 @@ type OpenOptions struct {
 	// the commands that finish, undo or report it; every other command is
 	// refused until then.
 	Unfinished bool
+	// Check validates spgen.yaml; nil means spec's own rules. Its input
+	// errors are located in the file.
+	Check func(*spec.Project) error
 }
 
 // UnfinishedUpgrade is the record an upgrade that stopped at conflicts
@@ -134,6 +137,7 @@ func (w *Workspace) open(o OpenOptions) error {
 	if wait == 0 {
 		wait = DefaultWait
 	}
+	w.check = o.Check
 	var err error
 	// The lock is on spgen's state directory, which every project has.
 	if w.held, err = lockfile.Acquire(filepath.Join(w.Dir, projectfs.StateDir), wait, o.Waiting); err != nil {
@@ -145,7 +149,7 @@ func (w *Workspace) open(o OpenOptions) error {
 	if _, err := os.Lstat(filepath.Join(w.Dir, filepath.FromSlash(UnfinishedUpgrade))); err == nil && !o.Unfinished {
 		return &spec.InputError{Msg: unfinished}
 	}
-	if w.Project, err = spec.LoadWith(w.Dir, project.Check); err != nil {
+	if w.Project, err = spec.LoadWith(w.Dir, w.check); err != nil {
 		return err
 	}
 	if err := checkSources(w.Dir); err != nil {
@@ -176,10 +180,10 @@ func (w *Workspace) recover(readOnly bool) error {
 			}
 		}
 		if content, ok := pending.Writes(spec.FileName); ok {
-			if _, err := spec.ParseWith(content, project.Check); err != nil {
+			if _, err := spec.ParseWith(content, w.check); err != nil {
 				return fmt.Errorf("the %s an interrupted spgen run was writing is not valid, so its changes in %s were not applied: %w", spec.FileName, txn.Dir, err)
 			}
-		} else if _, err := spec.LoadWith(w.Dir, project.Check); err != nil {
+		} else if _, err := spec.LoadWith(w.Dir, w.check); err != nil {
 			return err
 		}
 	}

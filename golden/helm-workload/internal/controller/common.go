@@ -162,7 +162,7 @@ func released(recorder events.EventRecorder, obj client.Object, results []manage
 // remaining are the results of objects still in place: waiting to be
 // deleted, or released.
 func remaining(results []managed.Result) []managed.Result {
-	return slices.DeleteFunc(slices.Clone(results), func(r managed.Result) bool { return r.Ready && !r.Released })
+	return slices.DeleteFunc(slices.Clone(results), func(r managed.Result) bool { return r.Done && !r.Released })
 }
 
 // warn records a failure as a Kubernetes Event next to the condition, so it
@@ -335,7 +335,7 @@ func renewServiceToken(ctx context.Context, mcp *clusters.Cluster, sa *corev1.Se
 		return err
 	}
 	secret.Data = map[string][]byte{"kubeconfig": kubeconfig, "token": []byte(tr.Status.Token)}
-	secret.Annotations = mergeLabels(secret.Annotations, map[string]string{TokenExpiresAnnotation: tr.Status.ExpirationTimestamp.UTC().Format(time.RFC3339)})
+	secret.Annotations = mergeMaps(secret.Annotations, map[string]string{TokenExpiresAnnotation: tr.Status.ExpirationTimestamp.UTC().Format(time.RFC3339)})
 	return nil
 }
 
@@ -377,7 +377,9 @@ func blockingKinds(ctx context.Context, c client.Client, kinds []schema.GroupVer
 	return blocking, nil
 }
 
-func mergeLabels(dst, src map[string]string) map[string]string {
+// mergeMaps sets the entries of src in dst, a map of labels or
+// annotations, and returns it; dst may be nil.
+func mergeMaps(dst, src map[string]string) map[string]string {
 	if dst == nil {
 		dst = map[string]string{}
 	}

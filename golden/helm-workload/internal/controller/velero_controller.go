@@ -18,25 +18,11 @@ package controller
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"errors"
-	"fmt"
-	"strings"
-	"time"
 
-	"github.com/openmcp-project/controller-utils/pkg/clusters"
-	"github.com/openmcp-project/opencontrolplane-runtime/pkg/serviceprovider"
 	"github.com/openmcp-project/opencontrolplane-runtime/pkg/serviceprovider/clusteraccess"
 	corev1 "k8s.io/api/core/v1"
-	rbacv1 "k8s.io/api/rbac/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/client-go/tools/events"
-	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/client"
-	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	v1alpha1 "example.com/acme/sp-velero/api/v1alpha1"
 	"example.com/acme/sp-velero/internal/managed"
@@ -52,12 +38,6 @@ const VeleroComponent = "velero"
 // Velero waits: removing the service under them would orphan user data.
 var VeleroDomainKinds = []schema.GroupVersionKind{}
 
-// Requeue intervals while waiting for something outside the provider.
-const (
-	veleroWaitShort = 5 * time.Second
-	veleroWaitLong  = 30 * time.Second
-)
-
 // Permissions the provider requests on each cluster it gets access to are
 // derived from these rbac markers by `spgen generate`; cluster= says which
 // one (onboarding, mcp or workload). Flux installs the chart with the provider's access
@@ -67,88 +47,38 @@ const (
 // +spgen:rbac:cluster=workload,groups="",resources=namespaces;secrets;configmaps;services;serviceaccounts,verbs=get;list;watch;create;update;patch;delete
 // +spgen:rbac:cluster=workload,groups=rbac.authorization.k8s.io,resources=clusterroles;clusterrolebindings,verbs=get;list;watch;create;update;patch;delete
 // +spgen:rbac:cluster=workload,groups=apps,resources=deployments,verbs=get;list;watch;create;update;patch;delete
-// +spgen:rbac:cluster=mcp,groups="",resources=namespaces;serviceaccounts,verbs=get;list;watch;create;update;patch;delete
-// +spgen:rbac:cluster=mcp,groups="",resources=serviceaccounts/token,verbs=create
-// +spgen:rbac:cluster=mcp,groups=rbac.authorization.k8s.io,resources=clusterroles;clusterrolebindings,verbs=get;list;watch;create;update;patch;delete
-
-// What the domain service itself may do on the managed control plane, from
-// the workload cluster: `spgen generate` turns these markers into
-// provider.Deps.ServicePermissions (the provider is granted them too, since
-// Kubernetes only lets it hand out what it holds).
-//
-// +spgen:service:rbac:groups="",resources=namespaces,verbs=get;list;watch
 
 // VeleroReconciler installs the Velero domain service for every Velero
 // object: the workload runs in the workload cluster in its own namespace,
-// installed from its Helm chart by Flux on the platform cluster.
+// installed from its Helm chart by Flux on the platform cluster. The
+// steps every kind shares are Lifecycle's; what is the Velero's own is here.
 type VeleroReconciler struct {
-	PlatformCluster   *clusters.Cluster
-	OnboardingCluster *clusters.Cluster
-	// ProviderNamespace is the provider's namespace on the platform cluster,
-	// where the image pull secrets and the CA bundle of the ProviderConfig
-	// live.
-	ProviderNamespace string
-	// ProviderName owns, with each Velero, what is managed for it.
-	ProviderName string
-	// Recorder reports failures as Kubernetes Events on the Velero.
-	Recorder events.EventRecorder
-	// DomainKinds block deletion while objects of them exist on the managed
-	// control plane; VeleroDomainKinds by default.
-	DomainKinds []schema.GroupVersionKind
-	// ServicePermissions are what the workload may do on the managed
-	// control plane.
-	ServicePermissions []rbacv1.PolicyRule
+	Lifecycle
 }
 
 // NewVeleroReconciler builds the reconciler the provider runs for Velero
 // objects; the generated wiring calls it. Give VeleroReconciler the fields
 // your code needs and fill them here.
 func NewVeleroReconciler(d provider.Deps) *VeleroReconciler {
-	return &VeleroReconciler{
-		PlatformCluster:    d.PlatformCluster,
-		OnboardingCluster:  d.OnboardingCluster,
-		ProviderNamespace:  d.ProviderNamespace,
-		ProviderName:       d.ProviderName,
-		Recorder:           d.Recorder,
-		ServicePermissions: d.ServicePermissions,
-	}
-}
-
-// veleroOwner records obj as the owner of what is managed for it:
-// objects of another kind or provider, even for the same managed control
-// plane, are never touched for obj.
-func (r *VeleroReconciler) veleroOwner(obj *v1alpha1.Velero) managed.Owner {
-	return managed.Owner{Provider: r.ProviderName, GroupKind: v1alpha1.GroupVersion.WithKind("Velero").GroupKind(), Namespace: obj.Namespace, Name: obj.Name}
+	return &VeleroReconciler{Lifecycle: newLifecycle(d)}
 }
 
 // veleroWorkload is what the workload of a Velero is made from.
 type veleroWorkload struct {
 	Chart Chart
 	// Values are the chart's values, from veleroValues.
-	Values      map[string]any
-	PullSecrets []corev1.Secret
-	// CABundle holds PEM certificates the workload trusts besides the
-	// system's; nil when the ProviderConfig names none.
-	CABundle []byte
+	Values map[string]any
+	workloadConfig
 }
 
-// veleroObjects declares what the provider manages for obj, in
-// dependency order; Apply and Delete do the rest. To manage one more object,
-// add it here.
-func (r *VeleroReconciler) veleroObjects(ctx context.Context, obj *v1alpha1.Velero, pc *v1alpha1.ProviderConfig, cc clusteraccess.ClusterContext, w veleroWorkload) *managed.Set {
+// veleroRound declares what the provider manages for obj, in
+// dependency order; Lifecycle's install and uninstall do the rest. To manage
+// one more object, add it here.
+func (r *VeleroReconciler) veleroRound(ctx context.Context, obj *v1alpha1.Velero, pc *v1alpha1.ProviderConfig, cc clusteraccess.ClusterContext, w veleroWorkload) round {
 	ns := veleroNamespace(obj)
 	target, access := managed.Workload, cc.WorkloadAccessSecretKey
-	set := managed.NewSet(r.veleroOwner(obj), map[managed.Cluster]client.Client{
-		managed.Platform: r.PlatformCluster.Client(),
-		managed.MCP:      cc.MCPCluster.Client(),
-		managed.Workload: cc.WorkloadCluster.Client(),
-	})
-	set.Guard(notIgnored(r.OnboardingCluster.Client(), r.PlatformCluster.Client(), obj, pc))
-
-	set.Add(target, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, nil)
-	addPullSecrets(set, target, ns, w.PullSecrets)
-	addCABundle(set, target, ns, w.CABundle)
-	addServiceAccess(ctx, set, cc.MCPCluster, ns, "velero", r.ServicePermissions)
+	set := r.newSet(v1alpha1.GroupVersion.WithKind("Velero").GroupKind(), obj, pc, cc)
+	r.addWorkloadBase(ctx, set, target, cc, ns, "velero", w.workloadConfig)
 
 	AddRelease(set, ns, Release{
 		Chart:     w.Chart,
@@ -158,108 +88,46 @@ func (r *VeleroReconciler) veleroObjects(ctx context.Context, obj *v1alpha1.Vele
 		Values:    w.Values,
 		Options:   DefaultReleaseOptions(),
 	})
-	return set
+	list := func(results []managed.Result, notReady string) {
+		obj.Status.Resources = v1alpha1Resources(results, notReady)
+	}
+	return round{obj: obj, pc: pc, set: set, list: list, blockedBy: VeleroDomainKinds}
 }
 
 // CreateOrUpdate brings the domain service of obj to the requested state.
 func (r *VeleroReconciler) CreateOrUpdate(ctx context.Context, obj *v1alpha1.Velero, pc *v1alpha1.ProviderConfig, cc clusteraccess.ClusterContext) (ctrl.Result, error) {
-	log := logf.FromContext(ctx)
-	// The runtime looked for the annotation on obj before it read obj again
-	// to add its finalizer: a user may have set it in between.
-	if ignored(obj) || ignored(pc) {
-		log.Info("the object or its ProviderConfig carries the ignore operation annotation; changing nothing", "providerConfig", pc.Name)
-		return ctrl.Result{RequeueAfter: pc.PollInterval()}, nil
+	if res, skipped := skip(ctx, obj, pc); skipped {
+		return res, nil
 	}
 	defer r.finishOperation(ctx, obj, pc)
-
 	version, ok := pc.Version(VeleroComponent, obj.Spec.Version)
 	if !ok {
-		allowed := pc.AllowedVersions(VeleroComponent)
-		msg := fmt.Sprintf("version %q is not allowed by ProviderConfig %q (allowed: %s); set spec.version to an allowed version or ask your platform operator to allow it",
-			obj.Spec.Version, pc.Name, listOrNone(allowed))
-		r.fail(obj, ReasonVersionNotAllowed, "ResolveVersion", msg)
-		return ctrl.Result{}, nil
+		return r.versionNotAllowed(obj, pc.Name, obj.Spec.Version, pc.AllowedVersions(VeleroComponent))
 	}
-	w, err := r.readVeleroWorkload(ctx, pc, version)
+	w := veleroWorkload{Chart: Chart{Repository: version.ChartURL, Version: version.ChartTag(), Interval: pc.PollInterval()}}
+	err := r.readChart(ctx, pc.Name, &w.Chart, version.ChartPullSecret, version.ChartCertSecret)
+	if err == nil {
+		w.workloadConfig, err = r.readConfig(ctx, pc.Name, version.ImagePullSecrets(), pc.Spec.CABundleRef)
+	}
 	if err != nil {
 		return r.configFailed(obj, err)
 	}
-
-	status := obj.Status.DeepCopy()
-	serviceprovider.StatusProgressing(obj, ReasonReconciling, "Installing the domain service")
-	results, err := r.veleroObjects(ctx, obj, pc, cc, w).Apply(ctx)
-	if errors.Is(err, errIgnored) {
-		obj.Status = *status
-		log.Info("stopped without writing", "reason", err.Error())
-		return ctrl.Result{}, nil
+	if w.Values, err = veleroValues(version, w); err != nil {
+		return r.configFailed(obj, valuesInvalid(pc.Name, version.Version, err))
 	}
-	obj.Status.Resources = veleroResources(results, serviceprovider.StatusPhaseProgressing)
-	released(r.Recorder, obj, results)
-	if err != nil {
-		r.fail(obj, ReasonApplyFailed, "Apply", err.Error())
-		return ctrl.Result{}, err
-	}
-	if waiting, ok := managed.Waiting(results); ok {
-		serviceprovider.StatusProgressing(obj, ReasonWorkloadNotReady, waiting.Message)
-		return ctrl.Result{RequeueAfter: veleroWaitShort}, nil
-	}
-	serviceprovider.StatusReady(obj)
 	// Reconciling at least this often renews the workload's token before
 	// it expires.
-	return ctrl.Result{RequeueAfter: min(pc.PollInterval(), serviceTokenRenewal)}, nil
+	return r.install(ctx, r.veleroRound(ctx, obj, pc, cc, w), min(pc.PollInterval(), serviceTokenRenewal))
 }
 
 // Delete removes everything the provider created for obj once no user
 // resources of the domain service are left on the managed control plane.
 func (r *VeleroReconciler) Delete(ctx context.Context, obj *v1alpha1.Velero, pc *v1alpha1.ProviderConfig, cc clusteraccess.ClusterContext) (ctrl.Result, error) {
-	if ignored(obj) || ignored(pc) {
-		// A non-zero requeue keeps the finalizer: the runtime removes it
-		// as soon as Delete returns without one.
-		return ctrl.Result{RequeueAfter: pc.PollInterval()}, nil
+	if res, skipped := skip(ctx, obj, pc); skipped {
+		return res, nil
 	}
 	defer r.finishOperation(ctx, obj, pc)
-
-	kinds := r.DomainKinds
-	if kinds == nil {
-		kinds = VeleroDomainKinds
-	}
-	blocking, err := blockingKinds(ctx, cc.MCPCluster.Client(), kinds)
-	if err != nil {
-		setTerminating(obj, ReasonDeleteFailed, "cannot check for remaining user resources: "+err.Error())
-		return ctrl.Result{}, err
-	}
-	if len(blocking) > 0 {
-		msg := fmt.Sprintf("deletion waits until all objects of kind %s are deleted from the managed control plane", strings.Join(blocking, ", "))
-		setTerminating(obj, ReasonDeletionBlocked, msg)
-		warn(r.Recorder, obj, ReasonDeletionBlocked, "Delete", msg)
-		return ctrl.Result{RequeueAfter: veleroWaitShort}, nil
-	}
-
-	status := obj.Status.DeepCopy()
-	setTerminating(obj, ReasonTerminating, "Removing the domain service")
-	results, err := r.veleroObjects(ctx, obj, pc, cc, veleroWorkload{}).Delete(ctx)
-	if errors.Is(err, errIgnored) {
-		obj.Status = *status
-		return ctrl.Result{RequeueAfter: pc.PollInterval()}, nil
-	}
-	obj.Status.Resources = veleroResources(remaining(results), serviceprovider.StatusPhaseTerminating)
-	released(r.Recorder, obj, results)
-	if err != nil {
-		msg := "removing the domain service failed: " + err.Error()
-		setTerminating(obj, ReasonDeleteFailed, msg)
-		warn(r.Recorder, obj, ReasonDeleteFailed, "Delete", msg)
-		return ctrl.Result{}, err
-	}
-	if waiting, ok := managed.Waiting(results); ok {
-		setTerminating(obj, ReasonTerminating, waiting.Message)
-		return ctrl.Result{RequeueAfter: veleroWaitShort}, nil
-	}
-	if kept := managed.Released(results); len(kept) > 0 {
-		// One more round, so the status says what stays before obj goes.
-		setTerminating(obj, ReasonReleased, kept[0].Message)
-		return ctrl.Result{RequeueAfter: time.Second}, nil
-	}
-	return ctrl.Result{}, nil
+	return r.uninstall(ctx, r.veleroRound(ctx, obj, pc, cc, veleroWorkload{}), cc.MCPCluster.Client())
 }
 
 // IsReferencedConfigMap makes the provider reconcile every Velero when the
@@ -269,70 +137,10 @@ func (r *VeleroReconciler) IsReferencedConfigMap(_ context.Context, cm *corev1.C
 	return cm != nil && cm.Namespace == r.ProviderNamespace && pc.ReferencesConfigMap(cm.Name)
 }
 
-// fail reports a problem the user or operator must fix: as condition and Event.
-func (r *VeleroReconciler) fail(obj *v1alpha1.Velero, reason, action, msg string) {
-	serviceprovider.StatusProgressing(obj, reason, msg)
-	warn(r.Recorder, obj, reason, action, msg)
-}
-
-// configFailed reports what the ProviderConfig refers to but cannot be
-// used, and retries later: the platform operator has to fix it.
-func (r *VeleroReconciler) configFailed(obj *v1alpha1.Velero, err error) (ctrl.Result, error) {
-	var ce *ConfigError
-	if errors.As(err, &ce) {
-		r.fail(obj, ce.Reason, ce.Action, ce.Message)
-		return ctrl.Result{RequeueAfter: veleroWaitLong}, nil
-	}
-	r.fail(obj, ReasonApplyFailed, "ReadProviderConfig", err.Error())
-	return ctrl.Result{}, err
-}
-
-// finishOperation removes the reconcile operation annotation from obj and the
-// ProviderConfig after the reconcile it asked for.
-func (r *VeleroReconciler) finishOperation(ctx context.Context, obj *v1alpha1.Velero, pc *v1alpha1.ProviderConfig) {
-	log := logf.FromContext(ctx)
-	if err := removeReconcileAnnotation(ctx, r.OnboardingCluster.Client(), obj); err != nil {
-		log.Error(err, "cannot remove operation annotation", "object", client.ObjectKeyFromObject(obj))
-	}
-	if err := removeReconcileAnnotation(ctx, r.PlatformCluster.Client(), pc); err != nil {
-		log.Error(err, "cannot remove operation annotation", "providerConfig", pc.Name)
-	}
-}
-
-// veleroNamespace is the namespace of the workload on the target cluster,
-// unique per Velero: a workload cluster is shared by many managed control
-// planes, and a new Velero must not wait for an old namespace to finish
-// terminating.
+// veleroNamespace is the namespace of the workload on the target
+// cluster, unique per Velero.
 func veleroNamespace(obj *v1alpha1.Velero) string {
-	return "velero-" + veleroInstance(obj)
-}
-
-// veleroInstance is a short stable ID of obj, used in names and labels.
-func veleroInstance(obj *v1alpha1.Velero) string {
-	sum := sha256.Sum256([]byte(obj.Namespace + "/" + obj.Name))
-	return hex.EncodeToString(sum[:])[:12]
-}
-
-// readVeleroWorkload reads what version of the ProviderConfig pc
-// refers to and maps it to the chart's values.
-func (r *VeleroReconciler) readVeleroWorkload(ctx context.Context, pc *v1alpha1.ProviderConfig, version v1alpha1.ChartVersion) (veleroWorkload, error) {
-	platform := r.PlatformCluster.Client()
-	w := veleroWorkload{Chart: Chart{Repository: version.ChartURL, Version: version.ChartTag(), Interval: pc.PollInterval()}}
-	var err error
-	if w.Chart.PullSecret, w.Chart.CertSecret, err = readChartSecrets(ctx, platform, r.ProviderNamespace, pc.Name, version.ChartPullSecret, version.ChartCertSecret); err != nil {
-		return w, err
-	}
-	if w.PullSecrets, err = readPullSecrets(ctx, platform, r.ProviderNamespace, pc.Name, version.ImagePullSecrets()); err != nil {
-		return w, err
-	}
-	if w.CABundle, err = readCABundle(ctx, platform, r.ProviderNamespace, pc.Name, pc.Spec.CABundleRef); err != nil {
-		return w, err
-	}
-	if w.Values, err = veleroValues(version, w); err != nil {
-		return w, &ConfigError{Reason: ReasonValuesInvalid, Action: "MapValues", Message: fmt.Sprintf(
-			"version %q of ProviderConfig %s: %v", version.Version, pc.Name, err)}
-	}
-	return w, nil
+	return "velero-" + instance(obj)
 }
 
 // veleroValues are the values the chart is installed with: those
@@ -355,29 +163,4 @@ func veleroValues(version v1alpha1.ChartVersion, w veleroWorkload) (map[string]a
 		return nil, err
 	}
 	return values, nil
-}
-
-// veleroResources lists results in the status; objects that are
-// not ready get the phase notReady.
-func veleroResources(results []managed.Result, notReady string) []v1alpha1.ManagedResource {
-	resources := make([]v1alpha1.ManagedResource, 0, len(results))
-	for _, res := range results {
-		mr := v1alpha1.ManagedResource{Cluster: string(res.Cluster), Phase: serviceprovider.StatusPhaseReady}
-		mr.Kind = res.GVK.Kind
-		mr.Name = res.Name
-		if res.GVK.Group != "" {
-			mr.APIGroup = ptr.To(res.GVK.Group)
-		}
-		if res.Namespace != "" {
-			mr.Namespace = ptr.To(res.Namespace)
-		}
-		switch {
-		case !res.Ready:
-			mr.Phase, mr.Message = notReady, res.Message
-		case res.Released:
-			mr.Message = res.Message
-		}
-		resources = append(resources, mr)
-	}
-	return resources
 }

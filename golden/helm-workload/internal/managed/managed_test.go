@@ -141,7 +141,7 @@ func TestApplyInOrder(t *testing.T) {
 		t.Fatalf("%d results, want 3: %+v", len(results), results)
 	}
 	for _, r := range results {
-		if !r.Ready || r.Cluster != managed.Workload || r.GVK.Kind != "ConfigMap" || r.Namespace != e.ns {
+		if !r.Done || r.Cluster != managed.Workload || r.GVK.Kind != "ConfigMap" || r.Namespace != e.ns {
 			t.Errorf("result %+v: want a ready ConfigMap in %s on the workload cluster", r, e.ns)
 		}
 	}
@@ -168,7 +168,7 @@ func TestApplyStopsAtFailure(t *testing.T) {
 	if err == nil {
 		t.Fatal("apply into a missing namespace succeeded")
 	}
-	if len(results) != 2 || results[0].Err != nil || results[1].Err == nil || results[1].Ready {
+	if len(results) != 2 || results[0].Err != nil || results[1].Err == nil || results[1].Done {
 		t.Fatalf("results %+v: want before applied, broken failed", results)
 	}
 	if !strings.Contains(err.Error(), "ConfigMap no-such-namespace-"+e.ns+"/broken on the workload cluster") {

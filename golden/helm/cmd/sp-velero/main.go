@@ -191,7 +191,36 @@ func runManager(ctx context.Context, o *options, r *runOptions) error {
 	if err != nil {
 		return fmt.Errorf("getting access to the onboarding cluster: %w", err)
 	}
+	mgr, err := newManager(o, r, onboarding)
+	if err != nil {
+		return err
+	}
+	deps := provider.Deps{
+		ProviderName:      o.providerName,
+		ProviderNamespace: o.namespace,
+		PlatformCluster:   o.platformCluster,
+		OnboardingCluster: onboarding,
+		Recorder:          mgr.GetEventRecorder(o.providerName + "-" + o.environment),
+	}
+	if err := wiring.SetupWithManager(mgr, deps, clusterAccess(o)); err != nil {
+		return err
+	}
+	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
+		return fmt.Errorf("adding health check: %w", err)
+	}
+	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
+		return fmt.Errorf("adding readiness check: %w", err)
+	}
+	o.log.Info("Starting manager")
+	if err := mgr.Start(ctx); err != nil {
+		return fmt.Errorf("running manager: %w", err)
+	}
+	return nil
+}
 
+// newManager builds the manager that watches the provider's kinds on the
+// onboarding cluster, with the platform cluster added to it.
+func newManager(o *options, r *runOptions, onboarding *clusters.Cluster) (ctrl.Manager, error) {
 	var tlsOpts []func(*tls.Config)
 	if !r.enableHTTP2 {
 		tlsOpts = append(tlsOpts, func(c *tls.Config) { c.NextProtos = []string{"http/1.1"} })
@@ -212,12 +241,16 @@ func runManager(ctx context.Context, o *options, r *runOptions) error {
 		LeaderElectionID:        o.providerName + "." + wiring.APIGroup,
 	})
 	if err != nil {
-		return fmt.Errorf("creating manager: %w", err)
+		return nil, fmt.Errorf("creating manager: %w", err)
 	}
 	if err := mgr.Add(o.platformCluster.Cluster()); err != nil {
-		return fmt.Errorf("adding the platform cluster to the manager: %w", err)
+		return nil, fmt.Errorf("adding the platform cluster to the manager: %w", err)
 	}
+	return mgr, nil
+}
 
+// clusterAccess requests access to the managed control plane of every request, with the permissions the markers give.
+func clusterAccess(o *options) advanced.ClusterAccessReconciler {
 	access := advanced.NewClusterAccessReconciler(o.platformCluster.Client(), o.providerName)
 	// A request whose managed control plane access is still pending is
 	// retried this often; nothing watches the access requests themselves.
@@ -240,26 +273,5 @@ func runManager(ctx context.Context, o *options, r *runOptions) error {
 			WithTokenAccess(&clustersv1alpha1.TokenConfig{Permissions: []clustersv1alpha1.PermissionsRequest{{Rules: wiring.MCPPermissions}}}).
 			WithScheme(wiring.MCPScheme()).
 			Build())
-
-	deps := provider.Deps{
-		ProviderName:      o.providerName,
-		ProviderNamespace: o.namespace,
-		PlatformCluster:   o.platformCluster,
-		OnboardingCluster: onboarding,
-		Recorder:          mgr.GetEventRecorder(o.providerName + "-" + o.environment),
-	}
-	if err := wiring.SetupWithManager(mgr, deps, access); err != nil {
-		return err
-	}
-	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
-		return fmt.Errorf("adding health check: %w", err)
-	}
-	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
-		return fmt.Errorf("adding readiness check: %w", err)
-	}
-	o.log.Info("Starting manager")
-	if err := mgr.Start(ctx); err != nil {
-		return fmt.Errorf("running manager: %w", err)
-	}
-	return nil
+	return access
 }

@@ -154,7 +154,7 @@ func released(recorder events.EventRecorder, obj client.Object, results []manage
 // remaining are the results of objects still in place: waiting to be
 // deleted, or released.
 func remaining(results []managed.Result) []managed.Result {
-	return slices.DeleteFunc(slices.Clone(results), func(r managed.Result) bool { return r.Ready && !r.Released })
+	return slices.DeleteFunc(slices.Clone(results), func(r managed.Result) bool { return r.Done && !r.Released })
 }
 
 // warn records a failure as a Kubernetes Event next to the condition, so it

@@ -226,17 +226,17 @@ func fluxReady(obj fluxObject, kind string) (bool, string) {
 	return true, ""
 }
 
-// readChartSecrets reads the chart pull secret and the secret with the
-// registry's certificates a version of ProviderConfig pcName names, from
-// namespace on the platform cluster; nil for a name that is empty.
-func readChartSecrets(ctx context.Context, platform client.Client, namespace, pcName, pullSecret, certSecret string) (pull, cert *corev1.Secret, err error) {
-	if pull, err = readChartSecret(ctx, platform, namespace, pcName, "chartPullSecret", pullSecret); err != nil {
-		return nil, nil, err
+// readChart reads the chart pull secret and the secret with the registry's
+// certificates a version of ProviderConfig pcName names, from the
+// provider's namespace on the platform cluster, into chart.
+func (l *Lifecycle) readChart(ctx context.Context, pcName string, chart *Chart, pullSecret, certSecret string) error {
+	platform := l.PlatformCluster.Client()
+	var err error
+	if chart.PullSecret, err = readChartSecret(ctx, platform, l.ProviderNamespace, pcName, "chartPullSecret", pullSecret); err != nil {
+		return err
 	}
-	if cert, err = readChartSecret(ctx, platform, namespace, pcName, "chartCertSecret", certSecret); err != nil {
-		return nil, nil, err
-	}
-	return pull, cert, nil
+	chart.CertSecret, err = readChartSecret(ctx, platform, l.ProviderNamespace, pcName, "chartCertSecret", certSecret)
+	return err
 }
 
 func readChartSecret(ctx context.Context, platform client.Client, namespace, pcName, field, name string) (*corev1.Secret, error) {
@@ -259,6 +259,13 @@ func readChartSecret(ctx context.Context, platform client.Client, namespace, pcN
 // follow the layout of the chart `helm create` writes, which most charts
 // keep: volumes and volumeMounts are lists of Kubernetes volumes and mounts
 // for the main container, podAnnotations a map of the pods' annotations.
+
+// valuesInvalid reports values of version of ProviderConfig pcName that
+// cannot be mapped to the chart's.
+func valuesInvalid(pcName, version string, err error) error {
+	return &ConfigError{Reason: ReasonValuesInvalid, Action: "MapValues", Message: fmt.Sprintf(
+		"version %q of ProviderConfig %s: %v", version, pcName, err)}
+}
 
 // chartValues decodes the values a version of the ProviderConfig sets,
 // to add to.

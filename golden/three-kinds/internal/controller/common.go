@@ -162,7 +162,7 @@ func released(recorder events.EventRecorder, obj client.Object, results []manage
 // remaining are the results of objects still in place: waiting to be
 // deleted, or released.
 func remaining(results []managed.Result) []managed.Result {
-	return slices.DeleteFunc(slices.Clone(results), func(r managed.Result) bool { return r.Ready && !r.Released })
+	return slices.DeleteFunc(slices.Clone(results), func(r managed.Result) bool { return r.Done && !r.Released })
 }
 
 // warn records a failure as a Kubernetes Event next to the condition, so it
@@ -295,7 +295,7 @@ func trustCABundle(pod *corev1.PodTemplateSpec, bundle []byte) {
 		return
 	}
 	sum := sha256.Sum256(bundle)
-	pod.Annotations = mergeLabels(pod.Annotations, map[string]string{CABundleHashAnnotation: hex.EncodeToString(sum[:8])})
+	pod.Annotations = mergeMaps(pod.Annotations, map[string]string{CABundleHashAnnotation: hex.EncodeToString(sum[:8])})
 	pod.Spec.Volumes = append(pod.Spec.Volumes, corev1.Volume{
 		Name:         "ca-bundle",
 		VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: CABundleConfigMap}}},
@@ -365,7 +365,7 @@ func renewServiceToken(ctx context.Context, mcp *clusters.Cluster, sa *corev1.Se
 		return err
 	}
 	secret.Data = map[string][]byte{"kubeconfig": kubeconfig, "token": []byte(tr.Status.Token)}
-	secret.Annotations = mergeLabels(secret.Annotations, map[string]string{TokenExpiresAnnotation: tr.Status.ExpirationTimestamp.UTC().Format(time.RFC3339)})
+	secret.Annotations = mergeMaps(secret.Annotations, map[string]string{TokenExpiresAnnotation: tr.Status.ExpirationTimestamp.UTC().Format(time.RFC3339)})
 	return nil
 }
 
@@ -421,7 +421,9 @@ func blockingKinds(ctx context.Context, c client.Client, kinds []schema.GroupVer
 	return blocking, nil
 }
 
-func mergeLabels(dst, src map[string]string) map[string]string {
+// mergeMaps sets the entries of src in dst, a map of labels or
+// annotations, and returns it; dst may be nil.
+func mergeMaps(dst, src map[string]string) map[string]string {
 	if dst == nil {
 		dst = map[string]string{}
 	}
@@ -431,13 +433,14 @@ func mergeLabels(dst, src map[string]string) map[string]string {
 	return dst
 }
 
-func deploymentAvailable(d *appsv1.Deployment) bool {
+// deploymentAvailable reports whether d is available, or what it waits for.
+func deploymentAvailable(d *appsv1.Deployment) (bool, string) {
 	for _, c := range d.Status.Conditions {
-		if c.Type == appsv1.DeploymentAvailable {
-			return c.Status == corev1.ConditionTrue
+		if c.Type == appsv1.DeploymentAvailable && c.Status == corev1.ConditionTrue {
+			return true, ""
 		}
 	}
-	return false
+	return false, fmt.Sprintf("waiting for Deployment %s/%s to become available", d.Namespace, d.Name)
 }
 
 func listOrNone(items []string) string {

@@ -143,9 +143,10 @@ type Result struct {
 	GVK       schema.GroupVersionKind
 	Name      string
 	Namespace string
-	// Ready is false while the object waits for something (Message says
-	// what) or failed (Err).
-	Ready bool
+	// Done says the object needs nothing more: applied and ready, or, on
+	// Delete, gone or left in place. It is false while the object waits
+	// for something (Message says what) or failed (Err).
+	Done bool
 	// Released says the object was left in place without an owner;
 	// Message says why.
 	Released bool
@@ -255,9 +256,9 @@ func (s *Set) apply(ctx context.Context, o *Object) (Result, error) {
 			return failed(r, fmt.Errorf("applying %s: %w", r, err))
 		}
 	}
-	r.Ready, r.Message = true, ""
+	r.Done, r.Message = true, ""
 	if o.ready != nil {
-		r.Ready, r.Message = o.ready()
+		r.Done, r.Message = o.ready()
 	}
 	return r, nil
 }
@@ -311,14 +312,14 @@ func (s *Set) write(ctx context.Context, do func() error) error {
 
 // Delete removes the declared objects in reverse order and then the
 // leftovers. It returns a result for every object it reached: one that is
-// not Ready is still waiting to be gone, and then nothing declared before
+// not Done is still waiting to be gone, and then nothing declared before
 // it was touched.
 func (s *Set) Delete(ctx context.Context) ([]Result, error) {
 	var results []Result
 	for _, o := range slices.Backward(s.objects) {
 		r, err := s.remove(ctx, o)
 		results = append(results, r)
-		if err != nil || !r.Ready {
+		if err != nil || !r.Done {
 			return results, err
 		}
 	}
@@ -326,7 +327,7 @@ func (s *Set) Delete(ctx context.Context) ([]Result, error) {
 	return append(results, released...), err
 }
 
-// remove deletes one declared object; Ready reports that it is gone or
+// remove deletes one declared object; Done reports that it is gone or
 // left in place.
 func (s *Set) remove(ctx context.Context, o *Object) (Result, error) {
 	c, r, err := s.describe(o)
@@ -335,14 +336,14 @@ func (s *Set) remove(ctx context.Context, o *Object) (Result, error) {
 	}
 	if err := c.Get(ctx, client.ObjectKeyFromObject(o.obj), o.obj); err != nil {
 		if apierrors.IsNotFound(err) || meta.IsNoMatchError(err) {
-			r.Ready = true
+			r.Done = true
 			return r, nil
 		}
 		return failed(r, fmt.Errorf("reading %s: %w", r, err))
 	}
 	if mine, other := s.ownership(o.obj); !mine {
 		// Someone else's object is not the owner's to wait for.
-		r.Ready = true
+		r.Done = true
 		if other != "" {
 			r.Message = fmt.Sprintf("%s belongs to %q and was left alone", r, other)
 		}
@@ -379,14 +380,14 @@ func (s *Set) removeOwned(ctx context.Context, c client.Client, cluster Cluster,
 		}
 		// Most objects are gone at once; only finalizers keep them.
 		if err := c.Get(ctx, client.ObjectKeyFromObject(obj), obj); apierrors.IsNotFound(err) {
-			r.Ready = true
+			r.Done = true
 			return r, nil
 		}
 	}
 	// A namespace finishes terminating on its own; waiting for it would
 	// hold the request until every object in it is gone.
 	if isNamespace {
-		r.Ready = true
+		r.Done = true
 		return r, nil
 	}
 	r.Message = "waiting for " + r.String() + " to be deleted"
@@ -417,7 +418,7 @@ func (s *Set) release(ctx context.Context, c client.Client, obj client.Object, r
 	if err := s.write(ctx, func() error { return c.Patch(ctx, obj, patch) }); err != nil {
 		return failed(r, fmt.Errorf("releasing %s: %w", r, err))
 	}
-	r.Ready, r.Released = true, true
+	r.Done, r.Released = true, true
 	r.Message = fmt.Sprintf("%s was left in place: %s", r, why)
 	return r, nil
 }
@@ -558,7 +559,7 @@ func (s *Set) describe(o *Object) (client.Client, Result, error) {
 }
 
 func failed(r Result, err error) (Result, error) {
-	r.Ready, r.Err, r.Message = false, err, err.Error()
+	r.Done, r.Err, r.Message = false, err, err.Error()
 	return r, err
 }
 
@@ -572,10 +573,10 @@ func (r Result) String() string {
 	return fmt.Sprintf("%s %s on the %s cluster", r.GVK.Kind, name, r.Cluster)
 }
 
-// Waiting returns the first result that is not ready, if any.
+// Waiting returns the first result that is not done, if any.
 func Waiting(results []Result) (Result, bool) {
 	for _, r := range results {
-		if !r.Ready {
+		if !r.Done {
 			return r, true
 		}
 	}
