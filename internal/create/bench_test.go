@@ -16,7 +16,7 @@ import (
 // generation ≤ 1.5 s, verify ≤ 1 s, whole init ≤ 4 s.
 
 func BenchmarkRender(b *testing.B) {
-	p := goldenProject(goldenCases[len(goldenCases)-1].opts)
+	p := goldenProject(threeKinds)
 	for b.Loop() {
 		if _, err := project.Render(p); err != nil {
 			b.Fatal(err)
@@ -26,7 +26,7 @@ func BenchmarkRender(b *testing.B) {
 
 func stagedProject(b *testing.B) string {
 	b.Helper()
-	p := goldenProject(goldenCases[len(goldenCases)-1].opts)
+	p := goldenProject(threeKinds)
 	tree, err := project.Render(p)
 	if err != nil {
 		b.Fatal(err)
@@ -43,7 +43,7 @@ func stagedProject(b *testing.B) string {
 
 func BenchmarkGenerate(b *testing.B) {
 	dir := stagedProject(b)
-	p := goldenProject(goldenCases[len(goldenCases)-1].opts)
+	p := goldenProject(threeKinds)
 	for b.Loop() {
 		if _, err := codegen.Generate(context.Background(), dir, p, nil); err != nil {
 			b.Fatal(err)
@@ -64,7 +64,7 @@ func BenchmarkVerify(b *testing.B) {
 }
 
 func BenchmarkInit(b *testing.B) {
-	p := goldenProject(goldenCases[len(goldenCases)-1].opts)
+	p := goldenProject(threeKinds)
 	for b.Loop() {
 		dir := filepath.Join(b.TempDir(), "sp")
 		if _, err := create.Run(context.Background(), p, create.Options{Dir: dir, SpgenVersion: "devel"}); err != nil {
