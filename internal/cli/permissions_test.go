@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/open-control-plane/spgen/internal/envtestbin"
+	"github.com/open-control-plane/spgen/internal/testutil/envtestbin"
 )
 
 // TestMissingRuleReportedWhole: a provider that lacks the rule for an

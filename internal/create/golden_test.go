@@ -13,7 +13,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/open-control-plane/spgen/internal/create"
-	"github.com/open-control-plane/spgen/internal/envtestbin"
+	"github.com/open-control-plane/spgen/internal/testutil/envtestbin"
 	"github.com/open-control-plane/spgen/internal/spec"
 	"github.com/open-control-plane/spgen/internal/testutil"
 	"github.com/open-control-plane/spgen/internal/verify"

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/open-control-plane/spgen/internal/envtestbin"
+	"github.com/open-control-plane/spgen/internal/testutil/envtestbin"
 	"github.com/open-control-plane/spgen/internal/stack"
 	"github.com/open-control-plane/spgen/internal/testutil"
 )

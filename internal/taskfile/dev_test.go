@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/open-control-plane/spgen/internal/envtestbin"
+	"github.com/open-control-plane/spgen/internal/testutil/envtestbin"
 )
 
 // task is the Task release the README tells users to install.

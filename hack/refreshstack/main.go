@@ -2,7 +2,7 @@
 // from stack.Direct. It needs the module proxy; run it after changing a
 // pinned version, review the diff, and regenerate the golden trees:
 //
-//	go run ./internal/stack/refresh && go test ./... -update
+//	go run ./hack/refreshstack && go test ./... -update
 package main
 
 import (
