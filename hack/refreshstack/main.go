@@ -17,7 +17,7 @@ import (
 	"strings"
 
 	"github.com/open-control-plane/spgen/internal/codegen"
-	"github.com/open-control-plane/spgen/internal/project"
+	"github.com/open-control-plane/spgen/internal/render"
 	"github.com/open-control-plane/spgen/internal/spec"
 	"github.com/open-control-plane/spgen/internal/stack"
 )
@@ -58,7 +58,7 @@ func run() error {
 // tidy renders p, requires pins, runs go mod tidy and stores the result
 // in dir.
 func tidy(p *spec.Project, pins []stack.Module, dir string) error {
-	tree, err := project.Render(p)
+	tree, err := render.Render(p)
 	if err != nil {
 		return err
 	}

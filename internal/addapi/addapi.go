@@ -14,10 +14,10 @@ import (
 	"github.com/open-control-plane/spgen/internal/artifacts"
 	"github.com/open-control-plane/spgen/internal/merge"
 	"github.com/open-control-plane/spgen/internal/progress"
-	"github.com/open-control-plane/spgen/internal/project"
+	"github.com/open-control-plane/spgen/internal/render"
 	"github.com/open-control-plane/spgen/internal/scaffold"
 	"github.com/open-control-plane/spgen/internal/spec"
-	"github.com/open-control-plane/spgen/internal/verify"
+	"github.com/open-control-plane/spgen/internal/typecheck"
 	"github.com/open-control-plane/spgen/internal/warmup"
 	"github.com/open-control-plane/spgen/internal/workspace"
 )
@@ -33,7 +33,7 @@ type Options struct {
 // Run adds k to the project in w and returns the changes made (or, with
 // DryRun, that would be made).
 func Run(ctx context.Context, w *workspace.Workspace, k spec.Kind, o Options) ([]workspace.Change, error) {
-	if err := project.RequireCurrent(w.Lock.Templates); err != nil {
+	if err := render.RequireCurrent(w.Manifest.Templates); err != nil {
 		return nil, err
 	}
 	p := *w.Project
@@ -41,20 +41,20 @@ func Run(ctx context.Context, w *workspace.Workspace, k spec.Kind, o Options) ([
 	if err := p.AddKind(k); err != nil {
 		return nil, err
 	}
-	if err := project.Validate(&p, project.Current); err != nil {
+	if err := render.Validate(&p, render.Current); err != nil {
 		return nil, err
 	}
 	done := o.Progress.Step("rendering " + k.Kind + " " + k.Version)
-	tree, err := project.RenderWith(&p, project.Current, w.Lock.SpgenVersion)
+	tree, err := render.RenderWith(&p, render.Current, w.Manifest.SpgenVersion)
 	var before *scaffold.Tree
 	if err == nil {
-		before, err = project.RenderWith(w.Project, project.Current, w.Lock.SpgenVersion)
+		before, err = render.RenderWith(w.Project, render.Current, w.Manifest.SpgenVersion)
 	}
 	done(err)
 	if err != nil {
 		return nil, err
 	}
-	lock := w.Lock.Clone()
+	lock := w.Manifest.Clone()
 	scaffolded, err := scaffoldedFiles(w, before, tree, lock, k, o.Progress)
 	if err != nil {
 		return nil, err
@@ -67,7 +67,7 @@ func Run(ctx context.Context, w *workspace.Workspace, k spec.Kind, o Options) ([
 		return nil, err
 	}
 
-	st, err := w.Stage()
+	st, err := w.Scratch()
 	if err != nil {
 		return nil, err
 	}
@@ -84,7 +84,7 @@ func Run(ctx context.Context, w *workspace.Workspace, k spec.Kind, o Options) ([
 	if err != nil {
 		return nil, err
 	}
-	stale := artifacts.Stale(w.Lock, arts)
+	stale := artifacts.Stale(w.Manifest, arts)
 	generated, err := w.Diff(arts, stale)
 	if err != nil {
 		return nil, err
@@ -99,7 +99,7 @@ func Run(ctx context.Context, w *workspace.Workspace, k spec.Kind, o Options) ([
 			return nil, err
 		}
 		done := o.Progress.Step("type-checking the project")
-		err := verify.Module(ctx, st.Dir)
+		err := typecheck.Module(ctx, st.Dir)
 		done(err)
 		if err != nil {
 			return nil, err
@@ -115,7 +115,7 @@ func Run(ctx context.Context, w *workspace.Workspace, k spec.Kind, o Options) ([
 // recorded in lock: new files, spgen.yaml, and the kind's changes to files
 // spgen scaffolded before (merged into the user's version). A new file
 // where the user has one of their own is refused.
-func scaffoldedFiles(w *workspace.Workspace, before, tree *scaffold.Tree, lock *scaffold.Lock, k spec.Kind, rep *progress.Reporter) (map[string][]byte, error) {
+func scaffoldedFiles(w *workspace.Workspace, before, tree *scaffold.Tree, lock *scaffold.Manifest, k spec.Kind, rep *progress.Reporter) (map[string][]byte, error) {
 	scaffolded := map[string][]byte{}
 	var clash []string
 	for _, path := range tree.Paths() {
@@ -128,7 +128,7 @@ func scaffoldedFiles(w *workspace.Workspace, before, tree *scaffold.Tree, lock *
 			lock.Set(path, f.Owner, f.Content)
 			continue
 		}
-		if _, known := w.Lock.Entry(path); known {
+		if _, known := w.Manifest.Entry(path); known {
 			// The user's now: only what the new kind changes in it (its
 			// entry in the ProviderConfig samples) is merged in.
 			merged, ok, err := mergeKnown(w, before, path, f.Content)

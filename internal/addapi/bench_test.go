@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/open-control-plane/spgen/internal/addapi"
-	"github.com/open-control-plane/spgen/internal/create"
+	"github.com/open-control-plane/spgen/internal/initialize"
 	"github.com/open-control-plane/spgen/internal/spec"
 	"github.com/open-control-plane/spgen/internal/testutil"
 	"github.com/open-control-plane/spgen/internal/workspace"
@@ -16,7 +16,7 @@ import (
 // Target on a 2-core machine, warm caches: add-api ≤ 2 s.
 func BenchmarkAddAPI(b *testing.B) {
 	base := filepath.Join(b.TempDir(), "base")
-	if _, err := create.Run(context.Background(), testutil.Kinds(1), create.Options{Dir: base, SpgenVersion: "devel"}); err != nil {
+	if _, err := initialize.Run(context.Background(), testutil.Kinds(1), initialize.Options{Dir: base, SpgenVersion: "devel"}); err != nil {
 		b.Fatal(err)
 	}
 	for b.Loop() {

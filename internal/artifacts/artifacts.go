@@ -10,7 +10,7 @@ import (
 	"context"
 
 	"github.com/open-control-plane/spgen/internal/codegen"
-	"github.com/open-control-plane/spgen/internal/project"
+	"github.com/open-control-plane/spgen/internal/render"
 	"github.com/open-control-plane/spgen/internal/scaffold"
 	"github.com/open-control-plane/spgen/internal/spec"
 )
@@ -18,7 +18,7 @@ import (
 // Compute renders p with the current templates and returns every generated
 // file of it, from the sources in dir, by project-relative path.
 func Compute(ctx context.Context, dir string, p *spec.Project) (map[string][]byte, error) {
-	tree, err := project.Render(p)
+	tree, err := render.Render(p)
 	if err != nil {
 		return nil, err
 	}
@@ -48,7 +48,7 @@ func Of(ctx context.Context, dir string, p *spec.Project, tree *scaffold.Tree) (
 
 // Stale lists generated files the lock records that are no longer produced.
 // Only paths where generators write count, whatever a lock file says.
-func Stale(lock *scaffold.Lock, arts map[string][]byte) []string {
+func Stale(lock *scaffold.Manifest, arts map[string][]byte) []string {
 	var out []string
 	for _, e := range lock.Files {
 		if _, ok := arts[e.Path]; !ok && e.Owner == scaffold.Generated && codegen.IsArtifact(e.Path) {
@@ -60,7 +60,7 @@ func Stale(lock *scaffold.Lock, arts map[string][]byte) []string {
 
 // Record returns lock updated for the new artifacts, without the stale
 // ones.
-func Record(lock *scaffold.Lock, arts map[string][]byte, stale []string) *scaffold.Lock {
+func Record(lock *scaffold.Manifest, arts map[string][]byte, stale []string) *scaffold.Manifest {
 	l := lock.Clone()
 	for path, content := range arts {
 		l.Set(path, scaffold.Generated, content)

@@ -5,13 +5,13 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/open-control-plane/spgen/internal/generate"
 	"github.com/open-control-plane/spgen/internal/progress"
-	"github.com/open-control-plane/spgen/internal/regenerate"
 )
 
 func newGenerateCommand() *cobra.Command {
 	var dir string
-	var o regenerate.Options
+	var o generate.Options
 	cmd := &cobra.Command{
 		Use:   "generate [--check | --dry-run] [--dir DIR]",
 		Short: "Bring generated code, CRDs, permissions and wiring up to date",
@@ -47,7 +47,7 @@ exits 1 when there are any, 0 when everything is current.`,
 			defer w.Close()
 			o.Out = cmd.OutOrStdout()
 			o.Progress = rep
-			changes, err := regenerate.Run(cmd.Context(), w, o)
+			changes, err := generate.Run(cmd.Context(), w, o)
 			if err != nil {
 				return err
 			}

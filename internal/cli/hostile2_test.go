@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/open-control-plane/spgen/internal/cli"
-	"github.com/open-control-plane/spgen/internal/lockfile"
+	"github.com/open-control-plane/spgen/internal/flock"
 	"github.com/open-control-plane/spgen/internal/scaffold"
 )
 
@@ -648,7 +648,7 @@ func TestInitIntoExistingDirectories(t *testing.T) {
 // single SIGINT, exit 130, having written nothing.
 func TestInterruptWhileWaiting(t *testing.T) {
 	dir := newProject(t)
-	held, err := lockfile.Acquire(filepath.Join(dir, ".spgen"), time.Second, nil)
+	held, err := flock.Acquire(filepath.Join(dir, ".spgen"), time.Second, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,9 +11,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/open-control-plane/spgen/internal/create"
+	"github.com/open-control-plane/spgen/internal/initialize"
 	"github.com/open-control-plane/spgen/internal/progress"
-	"github.com/open-control-plane/spgen/internal/project"
+	"github.com/open-control-plane/spgen/internal/render"
 	"github.com/open-control-plane/spgen/internal/scaffold"
 	"github.com/open-control-plane/spgen/internal/spec"
 	"github.com/open-control-plane/spgen/internal/stack"
@@ -79,7 +79,7 @@ touched when every step succeeded.`,
 	fl.BoolVar(&f.force, "force", false, "write into a non-empty directory, replacing files with the same paths")
 	fl.BoolVar(&f.skipVerify, "skip-verify", false, "skip type-checking the generated project")
 	// Earlier template generations are kept to exercise upgrades.
-	fl.StringVar(&f.templates, "templates", project.Current.Name, "template generation to write")
+	fl.StringVar(&f.templates, "templates", render.Current.Name, "template generation to write")
 	_ = fl.MarkHidden("templates")
 	return cmd
 }
@@ -90,11 +90,11 @@ func (f *initFlags) run(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
-	gen, err := project.LookupGeneration(f.templates)
+	gen, err := render.LookupGeneration(f.templates)
 	if err != nil {
 		return err
 	}
-	if err := project.Validate(p, gen); err != nil {
+	if err := render.Validate(p, gen); err != nil {
 		return err
 	}
 	dir := f.dir
@@ -103,7 +103,7 @@ func (f *initFlags) run(cmd *cobra.Command) error {
 	}
 	stderr := cmd.ErrOrStderr()
 	rep := progress.New(stderr)
-	res, err := create.Run(cmd.Context(), p, create.Options{
+	res, err := initialize.Run(cmd.Context(), p, initialize.Options{
 		Dir:          dir,
 		Force:        f.force,
 		DryRun:       f.dryRun,
@@ -120,7 +120,7 @@ func (f *initFlags) run(cmd *cobra.Command) error {
 
 // report prints what init wrote (or, with --dry-run, would write) and the
 // next steps.
-func (f *initFlags) report(cmd *cobra.Command, p *spec.Project, dir string, res *create.Result) error {
+func (f *initFlags) report(cmd *cobra.Command, p *spec.Project, dir string, res *initialize.Result) error {
 	stderr := cmd.ErrOrStderr()
 	rep := progress.New(stderr)
 	out := cmd.OutOrStdout()

@@ -18,9 +18,9 @@ import (
 	"time"
 
 	"github.com/open-control-plane/spgen/internal/cli"
-	"github.com/open-control-plane/spgen/internal/lockfile"
+	"github.com/open-control-plane/spgen/internal/flock"
 	"github.com/open-control-plane/spgen/internal/scaffold"
-	"github.com/open-control-plane/spgen/internal/verify"
+	"github.com/open-control-plane/spgen/internal/typecheck"
 )
 
 var (
@@ -84,7 +84,7 @@ func TestConcurrentCommands(t *testing.T) {
 				t.Errorf("round %d: %s", round, r)
 			}
 		}
-		lock, err := scaffold.ParseLock([]byte(readFile(t, filepath.Join(dir, scaffold.LockPath))))
+		lock, err := scaffold.ParseManifest([]byte(readFile(t, filepath.Join(dir, scaffold.ManifestPath))))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -99,7 +99,7 @@ func TestConcurrentCommands(t *testing.T) {
 				t.Errorf("round %d: add-api %s lost: %v", round, kind, err)
 			}
 		}
-		if err := verify.Module(context.Background(), dir); err != nil {
+		if err := typecheck.Module(context.Background(), dir); err != nil {
 			t.Errorf("round %d: %v", round, err)
 		}
 	}
@@ -109,7 +109,7 @@ func TestConcurrentCommands(t *testing.T) {
 // fails, changing nothing.
 func TestBusyProject(t *testing.T) {
 	dir := newProject(t)
-	held, err := lockfile.Acquire(filepath.Join(dir, ".spgen"), time.Second, nil)
+	held, err := flock.Acquire(filepath.Join(dir, ".spgen"), time.Second, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +137,7 @@ func TestBusyProject(t *testing.T) {
 // changes.
 func TestLockWaitVariable(t *testing.T) {
 	dir := newProject(t)
-	held, err := lockfile.Acquire(filepath.Join(dir, ".spgen"), time.Second, nil)
+	held, err := flock.Acquire(filepath.Join(dir, ".spgen"), time.Second, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/open-control-plane/spgen/internal/progress"
-	"github.com/open-control-plane/spgen/internal/project"
+	"github.com/open-control-plane/spgen/internal/render"
 	"github.com/open-control-plane/spgen/internal/spec"
 	"github.com/open-control-plane/spgen/internal/workspace"
 )
@@ -38,7 +38,7 @@ func openProjectWith(cmd *cobra.Command, dir string, o workspace.OpenOptions, re
 		return nil, err
 	}
 	o.Wait = wait
-	o.Check = project.Check
+	o.Check = render.Check
 	o.Waiting = func() {
 		rep.Printf("spgen: another spgen command is working on this project; waiting up to %s for it to finish (%s sets how long)\n", wait, LockWaitVariable)
 	}

@@ -11,7 +11,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/open-control-plane/spgen/internal/create"
+	"github.com/open-control-plane/spgen/internal/initialize"
 	"github.com/open-control-plane/spgen/internal/spec"
 )
 
@@ -32,10 +32,10 @@ func newProject(t *testing.T) string {
 			return
 		}
 		baseDir = filepath.Join(tmp, "sp-velero")
-		_, baseErr = create.Run(context.Background(), &spec.Project{
+		_, baseErr = initialize.Run(context.Background(), &spec.Project{
 			Module: "example.com/acme/sp-velero", Group: "velero", ProviderName: "velero",
 			Kinds: []spec.Kind{{Kind: "Velero", Version: spec.DefaultVersion}},
-		}, create.Options{Dir: baseDir, SkipVerify: true, SpgenVersion: "devel"})
+		}, initialize.Options{Dir: baseDir, SkipVerify: true, SpgenVersion: "devel"})
 	})
 	if baseErr != nil {
 		t.Fatal(baseErr)

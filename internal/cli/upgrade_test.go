@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/open-control-plane/spgen/internal/project"
+	"github.com/open-control-plane/spgen/internal/render"
 	"github.com/open-control-plane/spgen/internal/stack"
 )
 
@@ -41,7 +41,7 @@ func TestUpgradeCommand(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("upgrade: exit %d\n%s", code, stderr)
 	}
-	header := "Upgraded from templates 6, stack 2026.11.2 to templates " + project.Current.Name + ", stack " + stack.Version
+	header := "Upgraded from templates 6, stack 2026.11.2 to templates " + render.Current.Name + ", stack " + stack.Version
 	for _, want := range []string{header, "replaced    internal/controller/velero_controller.go", "created     .github/workflows/spgen-upgrade.yaml", "created     test/apiserver/build.go"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("summary lacks %q:\n%s", want, stdout)
@@ -124,7 +124,7 @@ func TestUpgradeCheck(t *testing.T) {
 	dir := oldProject(t)
 	before := state(t, dir)
 	code, stdout, stderr := run(t, "upgrade", "--check", "--dir", dir)
-	wants := []string{"templates generation 6 (this spgen writes " + project.Current.Name + ")", "stack 2026.11.2 (this spgen's is " + stack.Version + ")"}
+	wants := []string{"templates generation 6 (this spgen writes " + render.Current.Name + ")", "stack 2026.11.2 (this spgen's is " + stack.Version + ")"}
 	for _, want := range wants {
 		if code != 1 || !strings.Contains(stdout, want) {
 			t.Errorf("--check: exit %d, want 1 saying %q\n%s%s", code, want, stdout, stderr)

@@ -14,8 +14,8 @@ import (
 	"github.com/moby/patternmatcher"
 	"github.com/moby/patternmatcher/ignorefile"
 
-	"github.com/open-control-plane/spgen/internal/testutil/envtestbin"
 	"github.com/open-control-plane/spgen/internal/scaffold"
+	"github.com/open-control-plane/spgen/internal/testutil/envtestbin"
 )
 
 // TestUserCodeMovesIn moves a provider author's own code into a fresh
@@ -160,7 +160,7 @@ func TestGenerateExplainsCollisions(t *testing.T) {
 // spgenOwned fingerprints the files the lock records as generated.
 func spgenOwned(t *testing.T, dir string) string {
 	t.Helper()
-	lock, err := scaffold.ParseLock([]byte(readFile(t, filepath.Join(dir, scaffold.LockPath))))
+	lock, err := scaffold.ParseManifest([]byte(readFile(t, filepath.Join(dir, scaffold.ManifestPath))))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,16 +14,16 @@ import (
 	"time"
 
 	"github.com/open-control-plane/spgen/internal/abort"
-	"github.com/open-control-plane/spgen/internal/lockfile"
+	"github.com/open-control-plane/spgen/internal/flock"
 	"github.com/open-control-plane/spgen/internal/projectfs"
 	"github.com/open-control-plane/spgen/internal/txn"
 )
 
-// Stage is a directory holding a complete copy of the future target tree.
+// Draft is a directory holding a complete copy of the future target tree.
 // For a target that does not exist yet it lives next to the target, on the
 // same file system, so that moving it into place is a rename; otherwise in
 // the temporary directory.
-type Stage struct {
+type Draft struct {
 	Dir    string
 	target string
 
@@ -31,11 +31,11 @@ type Stage struct {
 	withdraw func()
 }
 
-// NewStage creates an empty staging directory for target. With temp it lives
+// NewDraft creates an empty staging directory for target. With temp it lives
 // in the system temp directory instead (for runs that never commit). The
 // directory gets the permissions the user's umask gives new directories:
 // it becomes the project.
-func NewStage(target string, temp bool) (*Stage, error) {
+func NewDraft(target string, temp bool) (*Draft, error) {
 	abs, err := filepath.Abs(target)
 	if err != nil {
 		return nil, err
@@ -59,7 +59,7 @@ func NewStage(target string, temp bool) (*Stage, error) {
 	if err := os.Mkdir(dir, 0o777); err != nil {
 		return nil, fmt.Errorf("creating staging directory: %w", err)
 	}
-	s := &Stage{Dir: dir, target: abs}
+	s := &Draft{Dir: dir, target: abs}
 	s.withdraw = abort.Register(func() { abort.RemoveAll(dir) })
 	if s.fs, err = projectfs.Open(dir); err != nil {
 		s.Discard()
@@ -92,7 +92,7 @@ func alive(pid int) bool {
 }
 
 // Write writes every file of t into the stage.
-func (s *Stage) Write(t *Tree) error {
+func (s *Draft) Write(t *Tree) error {
 	for _, p := range t.Paths() {
 		if err := s.WriteFile(p, t.files[p].Content); err != nil {
 			return err
@@ -102,15 +102,15 @@ func (s *Stage) Write(t *Tree) error {
 }
 
 // WriteFile writes one file into the stage.
-func (s *Stage) WriteFile(rel string, content []byte) error {
-	if rel == LockPath {
+func (s *Draft) WriteFile(rel string, content []byte) error {
+	if rel == ManifestPath {
 		return s.fs.WriteState(rel, content)
 	}
 	return s.fs.WriteFile(rel, content)
 }
 
 // Discard removes the stage. It is safe to call after Commit.
-func (s *Stage) Discard() {
+func (s *Draft) Discard() {
 	if s.fs != nil {
 		s.fs.Close()
 		s.fs = nil
@@ -130,7 +130,7 @@ func (s *Stage) Discard() {
 // transaction of the project (see package txn), so an interrupted commit is
 // completed by the next spgen command, and files the stage does not contain
 // are kept.
-func (s *Stage) Commit() error {
+func (s *Draft) Commit() error {
 	info, err := os.Stat(s.target)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -151,7 +151,7 @@ func (s *Stage) Commit() error {
 
 // commitInto moves the staged files into the existing target directory,
 // under the project lock.
-func (s *Stage) commitInto() error {
+func (s *Draft) commitInto() error {
 	target, err := projectfs.Open(s.target)
 	if err != nil {
 		return err
@@ -160,7 +160,7 @@ func (s *Stage) commitInto() error {
 	if err := target.MkdirState(projectfs.StateDir); err != nil {
 		return err
 	}
-	held, err := lockfile.Acquire(filepath.Join(s.target, projectfs.StateDir), lockWait, nil)
+	held, err := flock.Acquire(filepath.Join(s.target, projectfs.StateDir), lockWait, nil)
 	if err != nil {
 		return err
 	}
@@ -184,7 +184,7 @@ func (s *Stage) commitInto() error {
 const lockWait = 20 * time.Second
 
 // journal records every staged file in tx.
-func (s *Stage) journal(tx *txn.Tx) error {
+func (s *Draft) journal(tx *txn.Tx) error {
 	return filepath.WalkDir(s.Dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err

@@ -22,7 +22,7 @@ func TestCommitIntoExistingDirectory(t *testing.T) {
 	tree := NewTree()
 	tree.Add("README.md", []byte("new"), Scaffolded)
 	tree.Add("api/x.go", []byte("package api\n"), Scaffolded)
-	stage, err := NewStage(target, false)
+	stage, err := NewDraft(target, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +51,7 @@ func TestCommitIntoExistingDirectory(t *testing.T) {
 // TestCommitNewDirectory moves the stage into place with one rename.
 func TestCommitNewDirectory(t *testing.T) {
 	target := filepath.Join(t.TempDir(), "new")
-	stage, err := NewStage(target, false)
+	stage, err := NewDraft(target, false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,8 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/open-control-plane/spgen/internal/create"
-	"github.com/open-control-plane/spgen/internal/project"
+	"github.com/open-control-plane/spgen/internal/initialize"
+	"github.com/open-control-plane/spgen/internal/render"
 	"github.com/open-control-plane/spgen/internal/spec"
 	"github.com/open-control-plane/spgen/internal/upgrade"
 	"github.com/open-control-plane/spgen/internal/workspace"
@@ -17,7 +17,7 @@ import (
 // with an edit in a reconciler to merge: the whole command, type-check
 // included.
 func BenchmarkUpgrade3Kinds(b *testing.B) {
-	gen6, err := project.LookupGeneration("6")
+	gen6, err := render.LookupGeneration("6")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -25,7 +25,7 @@ func BenchmarkUpgrade3Kinds(b *testing.B) {
 	p.Options = spec.Options{WorkloadCluster: true, SecretWatcher: true, Sample: true}
 	p.Kinds = append(p.Kinds, spec.Kind{Kind: "Schedule", Version: "v1alpha1"}, spec.Kind{Kind: "Backup", Version: "v1alpha1"})
 	base := filepath.Join(b.TempDir(), "base")
-	if _, err := create.Run(context.Background(), p, create.Options{Dir: base, SpgenVersion: "devel", Generation: gen6, SkipVerify: true}); err != nil {
+	if _, err := initialize.Run(context.Background(), p, initialize.Options{Dir: base, SpgenVersion: "devel", Generation: gen6, SkipVerify: true}); err != nil {
 		b.Fatal(err)
 	}
 	ctrl := filepath.Join(base, "internal", "controller", "schedule_controller.go")

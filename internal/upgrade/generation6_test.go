@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/open-control-plane/spgen/internal/create"
-	"github.com/open-control-plane/spgen/internal/project"
+	"github.com/open-control-plane/spgen/internal/initialize"
+	"github.com/open-control-plane/spgen/internal/render"
 	"github.com/open-control-plane/spgen/internal/upgrade"
 )
 
@@ -18,14 +18,14 @@ import (
 // user's own task, test and dependency survive, setup-envtest leaves
 // go.mod, and the result builds and vets.
 func TestUpgradeFromGeneration6(t *testing.T) {
-	gen6, err := project.LookupGeneration("6")
+	gen6, err := render.LookupGeneration("6")
 	if err != nil {
 		t.Fatal(err)
 	}
 	p := veleroProject()
 	p.Options.WorkloadCluster = true
 	dir := filepath.Join(t.TempDir(), "sp-velero")
-	if _, err := create.Run(context.Background(), p, create.Options{Dir: dir, SkipVerify: true, SpgenVersion: "devel", Generation: gen6}); err != nil {
+	if _, err := initialize.Run(context.Background(), p, initialize.Options{Dir: dir, SkipVerify: true, SpgenVersion: "devel", Generation: gen6}); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(read(t, dir, "go.mod"), "sigs.k8s.io/controller-runtime/tools/setup-envtest") {

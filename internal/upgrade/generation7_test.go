@@ -8,11 +8,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/open-control-plane/spgen/internal/create"
-	"github.com/open-control-plane/spgen/internal/testutil/envtestbin"
-	"github.com/open-control-plane/spgen/internal/project"
+	"github.com/open-control-plane/spgen/internal/initialize"
+	"github.com/open-control-plane/spgen/internal/render"
 	"github.com/open-control-plane/spgen/internal/spec"
 	"github.com/open-control-plane/spgen/internal/stack"
+	"github.com/open-control-plane/spgen/internal/testutil/envtestbin"
 	"github.com/open-control-plane/spgen/internal/upgrade"
 )
 
@@ -25,7 +25,7 @@ import (
 // option set, passes its own tests, the local openMCP included (the golden
 // tests run every current project's tests).
 func TestUpgradeFromGeneration7(t *testing.T) {
-	gen7, err := project.LookupGeneration("7")
+	gen7, err := render.LookupGeneration("7")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +41,7 @@ func TestUpgradeFromGeneration7(t *testing.T) {
 				t.Fatal(err)
 			}
 			dir := filepath.Join(t.TempDir(), "sp-velero")
-			if _, err := create.Run(context.Background(), p, create.Options{Dir: dir, SkipVerify: true, SpgenVersion: "devel", Generation: gen7}); err != nil {
+			if _, err := initialize.Run(context.Background(), p, initialize.Options{Dir: dir, SkipVerify: true, SpgenVersion: "devel", Generation: gen7}); err != nil {
 				t.Fatal(err)
 			}
 			editAsUser(t, dir)

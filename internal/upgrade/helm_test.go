@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/open-control-plane/spgen/internal/create"
+	"github.com/open-control-plane/spgen/internal/initialize"
 	"github.com/open-control-plane/spgen/internal/spec"
 	"github.com/open-control-plane/spgen/internal/testutil"
 	"github.com/open-control-plane/spgen/internal/upgrade"
@@ -21,7 +21,7 @@ func TestUpgradeHelmProject(t *testing.T) {
 	p := veleroProject()
 	p.Options = spec.Options{WorkloadCluster: true, Deploy: spec.DeployHelm}
 	dir := filepath.Join(t.TempDir(), "sp-velero")
-	if _, err := create.Run(context.Background(), p, create.Options{Dir: dir, SkipVerify: true, SpgenVersion: "v0.3.0"}); err != nil {
+	if _, err := initialize.Run(context.Background(), p, initialize.Options{Dir: dir, SkipVerify: true, SpgenVersion: "v0.3.0"}); err != nil {
 		t.Fatal(err)
 	}
 	const valuesLine = "	if err := trustCABundleValues(values, w.CABundle); err != nil {"
@@ -49,7 +49,7 @@ func TestUpgradeHelmProject(t *testing.T) {
 	}
 
 	fresh := filepath.Join(t.TempDir(), "sp-velero")
-	if _, err := create.Run(context.Background(), p, create.Options{Dir: fresh, SkipVerify: true, SpgenVersion: "v0.4.0"}); err != nil {
+	if _, err := initialize.Run(context.Background(), p, initialize.Options{Dir: fresh, SkipVerify: true, SpgenVersion: "v0.4.0"}); err != nil {
 		t.Fatal(err)
 	}
 	replace(t, fresh, "internal/controller/velero_controller.go", valuesLine, valuesEdit)

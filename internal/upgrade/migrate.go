@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/open-control-plane/spgen/internal/migration"
-	"github.com/open-control-plane/spgen/internal/project"
+	"github.com/open-control-plane/spgen/internal/render"
 	"github.com/open-control-plane/spgen/internal/spec"
 	"github.com/open-control-plane/spgen/internal/workspace"
 )
@@ -19,7 +19,7 @@ type shapeChange func(content []byte) ([]byte, bool, error)
 
 // migrations is what moving from generation old to next changes in the
 // shape of the project's own API.
-func migrations(w *workspace.Workspace, old, next project.Generation) shapeChange {
+func migrations(w *workspace.Workspace, old, next render.Generation) shapeChange {
 	if !w.Project.Options.Helm() || old.ListsHelmVersions() || !next.ListsHelmVersions() {
 		return nil
 	}

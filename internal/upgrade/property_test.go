@@ -63,7 +63,7 @@ func TestUpgradeNeverLosesUserLines(t *testing.T) {
 	}
 	t.Cleanup(w0.Close)
 	var candidates []string
-	for _, e := range w0.Lock.Files {
+	for _, e := range w0.Manifest.Files {
 		if e.Owner == scaffold.Scaffolded && e.Path != "go.mod" && e.Path != "go.sum" && e.Path != "spgen.yaml" {
 			candidates = append(candidates, e.Path)
 		}

@@ -49,7 +49,7 @@ const recordHeader = "# An spgen upgrade stopped at conflicts. Resolve the confl
 // maxRecordSize bounds the record: the files of a project, twice over.
 const maxRecordSize = 64 << 20
 
-func newRecord(res *Result, lock *scaffold.Lock, regenerated bool) ([]byte, error) {
+func newRecord(res *Result, lock *scaffold.Manifest, regenerated bool) ([]byte, error) {
 	body, err := lock.Marshal()
 	if err != nil {
 		return nil, err
@@ -67,7 +67,7 @@ func newRecord(res *Result, lock *scaffold.Lock, regenerated bool) ([]byte, erro
 
 // readRecord reads and checks the record of an unfinished upgrade; every
 // path in it must be one spgen may write.
-func readRecord(w *workspace.Workspace) (*record, *scaffold.Lock, error) {
+func readRecord(w *workspace.Workspace) (*record, *scaffold.Manifest, error) {
 	path := filepath.Join(w.Dir, filepath.FromSlash(workspace.UnfinishedUpgrade))
 	info, err := os.Lstat(path)
 	if os.IsNotExist(err) {
@@ -90,7 +90,7 @@ func readRecord(w *workspace.Workspace) (*record, *scaffold.Lock, error) {
 	if err := yaml.UnmarshalStrict(data, &r); err != nil {
 		return nil, nil, bad("is damaged: " + err.Error())
 	}
-	lock, err := scaffold.ParseLock([]byte(r.Lock))
+	lock, err := scaffold.ParseManifest([]byte(r.Lock))
 	if err != nil {
 		return nil, nil, bad("holds a lock file that is not valid: " + err.Error())
 	}
@@ -166,7 +166,7 @@ func Continue(ctx context.Context, w *workspace.Workspace, o Options) (*Result, 
 	res := &Result{From: r.From, To: r.To}
 	// The generated files the record's lock knows are the ones to keep
 	// up to date or remove.
-	w.Lock = lock.Clone()
+	w.Manifest = lock.Clone()
 	if err := regenerateStaged(ctx, w, o, res, lock); err != nil {
 		return nil, err
 	}

@@ -27,11 +27,11 @@ import (
 	"github.com/open-control-plane/spgen/internal/gomod"
 	"github.com/open-control-plane/spgen/internal/merge"
 	"github.com/open-control-plane/spgen/internal/progress"
-	"github.com/open-control-plane/spgen/internal/project"
+	"github.com/open-control-plane/spgen/internal/render"
 	"github.com/open-control-plane/spgen/internal/scaffold"
 	"github.com/open-control-plane/spgen/internal/spec"
 	"github.com/open-control-plane/spgen/internal/stack"
-	"github.com/open-control-plane/spgen/internal/verify"
+	"github.com/open-control-plane/spgen/internal/typecheck"
 	"github.com/open-control-plane/spgen/internal/warmup"
 	"github.com/open-control-plane/spgen/internal/workspace"
 )
@@ -108,7 +108,7 @@ func (e *ConflictError) Error() string {
 
 // describe names what a project was written with. A released spgen version
 // counts too: the project's Taskfile and CI pin it.
-func describe(g project.Generation, spgenVersion string) string {
+func describe(g render.Generation, spgenVersion string) string {
 	s := "templates " + g.Name + ", stack " + g.Stack.Version
 	if semver.IsValid(spgenVersion) {
 		s += ", spgen " + spgenVersion
@@ -122,26 +122,26 @@ func describe(g project.Generation, spgenVersion string) string {
 // else the version with that hash in the project's git history. A file
 // found nowhere is merged against an empty base: one whole conflict,
 // nothing guessed, and a warning says so.
-func bases(ctx context.Context, w *workspace.Workspace, old project.Generation, res *Result) (*scaffold.Tree, error) {
+func bases(ctx context.Context, w *workspace.Workspace, old render.Generation, res *Result) (*scaffold.Tree, error) {
 	base := scaffold.NewTree()
 	if old.Stored() {
 		var err error
-		if base, err = project.RenderWith(w.Project, old, w.Lock.SpgenVersion); err != nil {
+		if base, err = render.RenderWith(w.Project, old, w.Manifest.SpgenVersion); err != nil {
 			var input *spec.InputError
 			if errors.As(err, &input) {
 				return nil, err
 			}
 			// A kept generation renders with every stack it was released
 			// with: the lock file was edited.
-			return nil, &spec.InputError{File: scaffold.LockPath, Msg: fmt.Sprintf(
-				"templates %s with stack %s is a combination spgen never wrote (%v); restore the lock file from version control", old.Name, w.Lock.Stack, err)}
+			return nil, &spec.InputError{File: scaffold.ManifestPath, Msg: fmt.Sprintf(
+				"templates %s with stack %s is a combination spgen never wrote (%v); restore the lock file from version control", old.Name, w.Manifest.Stack, err)}
 		}
 	} else {
 		base.Add("go.mod", old.Stack.GoMod(w.Project.Module, w.Project.Options.Helm()), scaffold.Scaffolded)
 		base.Add("go.sum", old.Stack.GoSum(w.Project.Options.Helm()), scaffold.Scaffolded)
 	}
 	missing := map[string]string{}
-	for _, e := range w.Lock.Files {
+	for _, e := range w.Manifest.Files {
 		if f, ok := base.Get(e.Path); e.Owner != scaffold.Scaffolded || ok && scaffold.Hash(f.Content) == e.Hash {
 			continue
 		}
@@ -179,33 +179,33 @@ func bases(ctx context.Context, w *workspace.Workspace, old project.Generation, 
 // Plan works out the upgrade of every scaffolded file and the lock file
 // that records it, reading the project but writing nothing. Generated files
 // are not part of the plan: they follow from the upgraded sources.
-func Plan(ctx context.Context, w *workspace.Workspace, o Options) (*Result, *scaffold.Lock, error) {
-	old, err := project.LookupGeneration(w.Lock.Templates)
+func Plan(ctx context.Context, w *workspace.Workspace, o Options) (*Result, *scaffold.Manifest, error) {
+	old, err := render.LookupGeneration(w.Manifest.Templates)
 	if err != nil {
 		return nil, nil, err
 	}
-	st, ok := stack.Lookup(w.Lock.Stack)
+	st, ok := stack.Lookup(w.Manifest.Stack)
 	if !ok {
-		return nil, nil, &spec.InputError{Msg: fmt.Sprintf("%s: stack %q is unknown to this spgen; was the project written by a newer spgen?", scaffold.LockPath, w.Lock.Stack)}
+		return nil, nil, &spec.InputError{Msg: fmt.Sprintf("%s: stack %q is unknown to this spgen; was the project written by a newer spgen?", scaffold.ManifestPath, w.Manifest.Stack)}
 	}
 	old.Stack = st
-	next := project.Current
+	next := render.Current
 	to := o.SpgenVersion
 	if !semver.IsValid(to) {
-		to = w.Lock.SpgenVersion // a development build moves no pin
+		to = w.Manifest.SpgenVersion // a development build moves no pin
 	}
-	if semver.IsValid(w.Lock.SpgenVersion) && semver.Compare(to, w.Lock.SpgenVersion) < 0 && !o.AllowDowngrade {
-		return nil, nil, &spec.InputError{File: scaffold.LockPath, Msg: fmt.Sprintf("the project pins spgen %s, newer than this spgen (%s); upgrading would move the pin back. Use spgen %s (task generate runs it), or pass --allow-downgrade to move the pin back on purpose", w.Lock.SpgenVersion, to, w.Lock.SpgenVersion)}
+	if semver.IsValid(w.Manifest.SpgenVersion) && semver.Compare(to, w.Manifest.SpgenVersion) < 0 && !o.AllowDowngrade {
+		return nil, nil, &spec.InputError{File: scaffold.ManifestPath, Msg: fmt.Sprintf("the project pins spgen %s, newer than this spgen (%s); upgrading would move the pin back. Use spgen %s (task generate runs it), or pass --allow-downgrade to move the pin back on purpose", w.Manifest.SpgenVersion, to, w.Manifest.SpgenVersion)}
 	}
-	res := &Result{From: describe(old, w.Lock.SpgenVersion), To: describe(next, to)}
+	res := &Result{From: describe(old, w.Manifest.SpgenVersion), To: describe(next, to)}
 	if res.From == res.To {
-		return res, w.Lock, nil
+		return res, w.Manifest, nil
 	}
 	done := o.Progress.Step("finding what spgen wrote (" + res.From + ") and rendering what it writes now (" + res.To + ")")
 	base, err := bases(ctx, w, old, res)
 	if err == nil {
 		var nextTree *scaffold.Tree
-		nextTree, err = project.RenderWith(w.Project, next, to)
+		nextTree, err = render.RenderWith(w.Project, next, to)
 		if err == nil {
 			err = plan(w, base, nextTree, res, migrations(w, old, next))
 		}
@@ -217,7 +217,7 @@ func Plan(ctx context.Context, w *workspace.Workspace, o Options) (*Result, *sca
 	if err != nil {
 		return nil, nil, err
 	}
-	lock := w.Lock.Clone()
+	lock := w.Manifest.Clone()
 	// The lock records the version the files were rendered for: the base of
 	// the next upgrade.
 	lock.Templates, lock.Stack, lock.SpgenVersion = next.Name, next.Stack.Version, to
@@ -285,7 +285,7 @@ func Run(ctx context.Context, w *workspace.Workspace, o Options) (*Result, error
 
 // apply writes the upgrade. One with conflicts keeps the old lock file and
 // records how to finish or undo it instead.
-func apply(w *workspace.Workspace, res *Result, lock *scaffold.Lock, regenerated bool) error {
+func apply(w *workspace.Workspace, res *Result, lock *scaffold.Manifest, regenerated bool) error {
 	if len(res.Conflicts()) == 0 {
 		return w.Apply(res.Changes, lock)
 	}
@@ -313,11 +313,11 @@ const (
 
 // plan decides the outcome of every scaffolded file.
 func plan(w *workspace.Workspace, base, next *scaffold.Tree, res *Result, migrate shapeChange) error {
-	paths := scaffoldedPaths(w.Lock, base, next)
+	paths := scaffoldedPaths(w.Manifest, base, next)
 	res.recorded = map[string][]byte{}
 	labels := merge.Labels{Ours: "yours", Base: "spgen " + res.From, Theirs: "spgen " + res.To}
 	for path := range paths {
-		entry, inLock := w.Lock.Entry(path)
+		entry, inLock := w.Manifest.Entry(path)
 		disk, err := w.Read(path)
 		if err != nil {
 			return err
@@ -391,7 +391,7 @@ func plan(w *workspace.Workspace, base, next *scaffold.Tree, res *Result, migrat
 
 // scaffoldedPaths are the paths of scaffolded files the lock records or
 // either tree renders.
-func scaffoldedPaths(lock *scaffold.Lock, base, next *scaffold.Tree) map[string]bool {
+func scaffoldedPaths(lock *scaffold.Manifest, base, next *scaffold.Tree) map[string]bool {
 	paths := map[string]bool{}
 	for _, t := range []*scaffold.Tree{base, next} {
 		for _, p := range t.Paths() {
@@ -442,8 +442,8 @@ func mergeModule(path string, base, user, next []byte) ([]byte, error) {
 
 // regenerateStaged brings generated files up to date with the upgraded
 // sources and type-checks the result, all in a stage.
-func regenerateStaged(ctx context.Context, w *workspace.Workspace, o Options, res *Result, lock *scaffold.Lock) error {
-	st, err := w.Stage()
+func regenerateStaged(ctx context.Context, w *workspace.Workspace, o Options, res *Result, lock *scaffold.Manifest) error {
+	st, err := w.Scratch()
 	if err != nil {
 		return err
 	}
@@ -460,13 +460,13 @@ func regenerateStaged(ctx context.Context, w *workspace.Workspace, o Options, re
 	if err != nil {
 		return err
 	}
-	stale := artifacts.Stale(w.Lock, arts)
+	stale := artifacts.Stale(w.Manifest, arts)
 	generated, err := w.Diff(arts, stale)
 	if err != nil {
 		return err
 	}
 	for _, c := range generated {
-		if e, ok := w.Lock.Entry(c.Path); ok && c.Old != nil && scaffold.Hash(c.Old) != e.Hash {
+		if e, ok := w.Manifest.Entry(c.Path); ok && c.Old != nil && scaffold.Hash(c.Old) != e.Hash {
 			res.Warnings = append(res.Warnings, c.Path+": your edits to this generated file were replaced; change its sources instead")
 		}
 		action := Regenerated
@@ -490,7 +490,7 @@ func regenerateStaged(ctx context.Context, w *workspace.Workspace, o Options, re
 		return nil
 	}
 	done = o.Progress.Step("type-checking the upgraded project")
-	err = verify.Module(ctx, st.Dir)
+	err = typecheck.Module(ctx, st.Dir)
 	done(err)
 	return err
 }
@@ -548,20 +548,20 @@ type Status struct {
 // Check compares the project's lock file with what this spgen writes,
 // reading nothing else and writing nothing.
 func Check(w *workspace.Workspace, spgenVersion string) (*Status, error) {
-	old, err := project.LookupGeneration(w.Lock.Templates)
+	old, err := render.LookupGeneration(w.Manifest.Templates)
 	if err != nil {
 		return nil, err
 	}
-	next := project.Current
+	next := render.Current
 	s := &Status{Current: describe(next, spgenVersion)}
 	if old.Name != next.Name {
 		s.Behind = append(s.Behind, fmt.Sprintf("templates generation %s (this spgen writes %s)", old.Name, next.Name))
 	}
-	if w.Lock.Stack != next.Stack.Version {
-		s.Behind = append(s.Behind, fmt.Sprintf("stack %s (this spgen's is %s)", w.Lock.Stack, next.Stack.Version))
+	if w.Manifest.Stack != next.Stack.Version {
+		s.Behind = append(s.Behind, fmt.Sprintf("stack %s (this spgen's is %s)", w.Manifest.Stack, next.Stack.Version))
 	}
-	if semver.IsValid(spgenVersion) && semver.IsValid(w.Lock.SpgenVersion) && semver.Compare(w.Lock.SpgenVersion, spgenVersion) < 0 {
-		s.Behind = append(s.Behind, fmt.Sprintf("spgen %s (this one is %s)", w.Lock.SpgenVersion, spgenVersion))
+	if semver.IsValid(spgenVersion) && semver.IsValid(w.Manifest.SpgenVersion) && semver.Compare(w.Manifest.SpgenVersion, spgenVersion) < 0 {
+		s.Behind = append(s.Behind, fmt.Sprintf("spgen %s (this one is %s)", w.Manifest.SpgenVersion, spgenVersion))
 	}
 	_, err = os.Lstat(filepath.Join(w.Dir, filepath.FromSlash(workspace.UnfinishedUpgrade)))
 	s.Unfinished = err == nil

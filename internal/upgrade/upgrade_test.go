@@ -11,8 +11,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/open-control-plane/spgen/internal/create"
-	"github.com/open-control-plane/spgen/internal/project"
+	"github.com/open-control-plane/spgen/internal/initialize"
+	"github.com/open-control-plane/spgen/internal/render"
 	"github.com/open-control-plane/spgen/internal/scaffold"
 	"github.com/open-control-plane/spgen/internal/spec"
 	"github.com/open-control-plane/spgen/internal/testutil"
@@ -43,16 +43,16 @@ func trees(t *testing.T) (old, fresh string) {
 			treesErr = err
 			return
 		}
-		gen6, err := project.LookupGeneration("6")
+		gen6, err := render.LookupGeneration("6")
 		if err != nil {
 			treesErr = err
 			return
 		}
 		oldTree, freshTree = filepath.Join(tmp, "old"), filepath.Join(tmp, "fresh")
-		if _, treesErr = create.Run(context.Background(), veleroProject(), create.Options{Dir: oldTree, SkipVerify: true, SpgenVersion: "devel", Generation: gen6}); treesErr != nil {
+		if _, treesErr = initialize.Run(context.Background(), veleroProject(), initialize.Options{Dir: oldTree, SkipVerify: true, SpgenVersion: "devel", Generation: gen6}); treesErr != nil {
 			return
 		}
-		_, treesErr = create.Run(context.Background(), veleroProject(), create.Options{Dir: freshTree, SkipVerify: true, SpgenVersion: "devel"})
+		_, treesErr = initialize.Run(context.Background(), veleroProject(), initialize.Options{Dir: freshTree, SkipVerify: true, SpgenVersion: "devel"})
 	})
 	if treesErr != nil {
 		t.Fatal(treesErr)
@@ -230,7 +230,7 @@ func TestUpgradeConflict(t *testing.T) {
 		t.Fatalf("want a conflict in %s, got %v", controllerFile, err)
 	}
 	c := read(t, dir, controllerFile)
-	for _, want := range []string{"<<<<<<< yours\n", applyLine + " // tuned by us", "||||||| spgen templates 6", applyLine + "\n", "=======\n", applyLineNow, ">>>>>>> spgen templates " + project.Current.Name} {
+	for _, want := range []string{"<<<<<<< yours\n", applyLine + " // tuned by us", "||||||| spgen templates 6", applyLine + "\n", "=======\n", applyLineNow, ">>>>>>> spgen templates " + render.Current.Name} {
 		if !strings.Contains(c, want) {
 			t.Errorf("conflicted file lacks %q", want)
 		}
@@ -240,7 +240,7 @@ func TestUpgradeConflict(t *testing.T) {
 	}
 	// The lock file moves when the upgrade is finished; until then the
 	// record of the unfinished upgrade holds the one it will write.
-	if !strings.Contains(read(t, dir, ".spgen/lock.yaml"), `templates: "6"`) || !strings.Contains(read(t, dir, ".spgen/upgrade.yaml"), `templates: "`+project.Current.Name+`"`) {
+	if !strings.Contains(read(t, dir, ".spgen/lock.yaml"), `templates: "6"`) || !strings.Contains(read(t, dir, ".spgen/upgrade.yaml"), `templates: "`+render.Current.Name+`"`) {
 		t.Error("the lock file moved before the upgrade was finished, or the record lacks the new one")
 	}
 }
@@ -344,7 +344,7 @@ func TestUpgradeUnreproducibleBase(t *testing.T) {
 // one template generation; a development build moves nothing.
 func TestUpgradeMovesSpgenPin(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "sp-velero")
-	if _, err := create.Run(context.Background(), veleroProject(), create.Options{Dir: dir, SkipVerify: true, SpgenVersion: "v0.3.0"}); err != nil {
+	if _, err := initialize.Run(context.Background(), veleroProject(), initialize.Options{Dir: dir, SkipVerify: true, SpgenVersion: "v0.3.0"}); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(read(t, dir, "Taskfile.yaml"), "cmd/spgen@v0.3.0") {
@@ -382,7 +382,7 @@ func TestUpgradeMovesSpgenPin(t *testing.T) {
 // is committed to git, as a provider's repository holds it.
 func committedAs(t *testing.T, dir, gen string, files map[string]string) {
 	t.Helper()
-	g, err := project.LookupGeneration(gen)
+	g, err := render.LookupGeneration(gen)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -390,7 +390,7 @@ func committedAs(t *testing.T, dir, gen string, files map[string]string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lock := w.Lock.Clone()
+	lock := w.Manifest.Clone()
 	w.Close()
 	for path, content := range files {
 		write(t, dir, path, content)

@@ -12,26 +12,26 @@ import (
 
 const stagePrefix = "stage-"
 
-// Stage is a copy of the project in which a command writes its changes,
+// Scratch is a copy of the project in which a command writes its changes,
 // generates code and type-checks before touching the project. Files are
 // hard links, so staging costs no copying; writes replace a link instead of
 // writing through it, and never follow a symbolic link.
-type Stage struct {
+type Scratch struct {
 	Dir string
 
 	fs       *projectfs.Dir
 	withdraw func()
 }
 
-// Stage copies the project below .spgen (which the go command's ./...
+// Scratch copies the project below .spgen (which the go command's ./...
 // patterns skip), leaving out version control data and spgen's own state.
-func (w *Workspace) Stage() (*Stage, error) {
+func (w *Workspace) Scratch() (*Scratch, error) {
 	rel := fmt.Sprintf("%s/%s%d-%d", projectfs.StateDir, stagePrefix, os.Getpid(), stageSeq.Add(1))
 	if err := w.fs.MkdirState(rel); err != nil {
 		return nil, err
 	}
 	dir := filepath.Join(w.Dir, filepath.FromSlash(rel))
-	s := &Stage{Dir: dir}
+	s := &Scratch{Dir: dir}
 	s.withdraw = abort.Register(func() { abort.RemoveAll(dir) })
 	if err := copyTree(w.Dir, dir); err != nil {
 		s.Discard()
@@ -92,17 +92,17 @@ func copyTree(root, dir string) error {
 }
 
 // Write replaces a staged file (never writing through a hard link).
-func (s *Stage) Write(rel string, content []byte) error {
+func (s *Scratch) Write(rel string, content []byte) error {
 	return s.fs.WriteFile(rel, content)
 }
 
 // Remove deletes a staged file.
-func (s *Stage) Remove(rel string) error {
+func (s *Scratch) Remove(rel string) error {
 	return s.fs.Remove(rel)
 }
 
 // Apply writes changes into the stage.
-func (s *Stage) Apply(changes []Change) error {
+func (s *Scratch) Apply(changes []Change) error {
 	for _, c := range changes {
 		var err error
 		if c.New == nil {
@@ -118,7 +118,7 @@ func (s *Stage) Apply(changes []Change) error {
 }
 
 // Discard removes the stage.
-func (s *Stage) Discard() {
+func (s *Scratch) Discard() {
 	if s.fs != nil {
 		s.fs.Close()
 	}

@@ -27,7 +27,7 @@ func TestStageNeverWritesThrough(t *testing.T) {
 	}
 	w := &Workspace{Dir: dir, fs: pfs}
 	defer w.Close()
-	st, err := w.Stage()
+	st, err := w.Scratch()
 	if err != nil {
 		t.Fatal(err)
 	}

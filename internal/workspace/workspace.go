@@ -20,7 +20,7 @@ import (
 
 	"github.com/aymanbagabas/go-udiff"
 
-	"github.com/open-control-plane/spgen/internal/lockfile"
+	"github.com/open-control-plane/spgen/internal/flock"
 	"github.com/open-control-plane/spgen/internal/projectfs"
 	"github.com/open-control-plane/spgen/internal/scaffold"
 	"github.com/open-control-plane/spgen/internal/spec"
@@ -29,14 +29,14 @@ import (
 
 // Workspace is an open spgen project.
 type Workspace struct {
-	Dir     string
-	Project *spec.Project
-	Lock    *scaffold.Lock
+	Dir      string
+	Project  *spec.Project
+	Manifest *scaffold.Manifest
 	// Recovered reports that Open completed an interrupted earlier run.
 	Recovered bool
 
 	fs    *projectfs.Dir
-	held  *lockfile.Lock
+	held  *flock.Lock
 	check func(*spec.Project) error
 }
 
@@ -140,7 +140,7 @@ func (w *Workspace) open(o OpenOptions) error {
 	w.check = o.Check
 	var err error
 	// The lock is on spgen's state directory, which every project has.
-	if w.held, err = lockfile.Acquire(filepath.Join(w.Dir, projectfs.StateDir), wait, o.Waiting); err != nil {
+	if w.held, err = flock.Acquire(filepath.Join(w.Dir, projectfs.StateDir), wait, o.Waiting); err != nil {
 		return err
 	}
 	if err := w.recover(o.ReadOnly); err != nil {
@@ -155,7 +155,7 @@ func (w *Workspace) open(o OpenOptions) error {
 	if err := checkSources(w.Dir); err != nil {
 		return err
 	}
-	w.Lock, err = readLock(w.fs)
+	w.Manifest, err = readLock(w.fs)
 	return err
 }
 
@@ -174,9 +174,9 @@ func (w *Workspace) recover(readOnly bool) error {
 		return nil
 	}
 	if pending != nil {
-		if content, ok := pending.Writes(scaffold.LockPath); ok {
-			if _, err := scaffold.ParseLock(content); err != nil {
-				return fmt.Errorf("the %s an interrupted spgen run was writing is not valid, so its changes in %s were not applied: %w", scaffold.LockPath, txn.Dir, err)
+		if content, ok := pending.Writes(scaffold.ManifestPath); ok {
+			if _, err := scaffold.ParseManifest(content); err != nil {
+				return fmt.Errorf("the %s an interrupted spgen run was writing is not valid, so its changes in %s were not applied: %w", scaffold.ManifestPath, txn.Dir, err)
 			}
 		}
 		if content, ok := pending.Writes(spec.FileName); ok {
@@ -206,29 +206,29 @@ func (w *Workspace) recover(readOnly bool) error {
 	return nil
 }
 
-func readLock(pfs *projectfs.Dir) (*scaffold.Lock, error) {
-	path := filepath.Join(pfs.Path(), filepath.FromSlash(scaffold.LockPath))
+func readLock(pfs *projectfs.Dir) (*scaffold.Manifest, error) {
+	path := filepath.Join(pfs.Path(), filepath.FromSlash(scaffold.ManifestPath))
 	info, err := os.Lstat(path)
 	if err != nil {
-		return nil, &spec.InputError{File: scaffold.LockPath, Msg: err.Error() + " (spgen records what it wrote there; without it your edits cannot be told apart)"}
+		return nil, &spec.InputError{File: scaffold.ManifestPath, Msg: err.Error() + " (spgen records what it wrote there; without it your edits cannot be told apart)"}
 	}
 	if !info.Mode().IsRegular() {
-		return nil, &spec.InputError{File: scaffold.LockPath, Msg: "is not a regular file"}
+		return nil, &spec.InputError{File: scaffold.ManifestPath, Msg: "is not a regular file"}
 	}
 	if info.Size() > scaffold.MaxLockSize {
-		return nil, &spec.InputError{File: scaffold.LockPath, Msg: fmt.Sprintf("is %d bytes; at most %d are accepted", info.Size(), scaffold.MaxLockSize)}
+		return nil, &spec.InputError{File: scaffold.ManifestPath, Msg: fmt.Sprintf("is %d bytes; at most %d are accepted", info.Size(), scaffold.MaxLockSize)}
 	}
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	lock, err := scaffold.ParseLock(raw)
+	lock, err := scaffold.ParseManifest(raw)
 	if err != nil {
 		return nil, err
 	}
 	for _, e := range lock.Files {
 		if err := pfs.CheckReachable(e.Path); err != nil {
-			return nil, &spec.InputError{File: scaffold.LockPath, Msg: "entry " + err.Error()}
+			return nil, &spec.InputError{File: scaffold.ManifestPath, Msg: "entry " + err.Error()}
 		}
 	}
 	return lock, nil
@@ -350,7 +350,7 @@ type StateChange struct {
 
 // Apply writes the changes, the new lock file and any changes of spgen's
 // state as one transaction.
-func (w *Workspace) Apply(changes []Change, lock *scaffold.Lock, state ...StateChange) error {
+func (w *Workspace) Apply(changes []Change, lock *scaffold.Manifest, state ...StateChange) error {
 	if err := w.CheckWritable(changes); err != nil {
 		return err
 	}
@@ -390,19 +390,19 @@ func (w *Workspace) Apply(changes []Change, lock *scaffold.Lock, state ...StateC
 }
 
 // addLock journals the new lock file, unless it is unchanged.
-func (w *Workspace) addLock(tx *txn.Tx, lock *scaffold.Lock) error {
+func (w *Workspace) addLock(tx *txn.Tx, lock *scaffold.Manifest) error {
 	body, err := lock.Marshal()
 	if err != nil {
 		return err
 	}
-	old, err := os.ReadFile(filepath.Join(w.Dir, filepath.FromSlash(scaffold.LockPath)))
+	old, err := os.ReadFile(filepath.Join(w.Dir, filepath.FromSlash(scaffold.ManifestPath)))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
 	if bytes.Equal(old, body) {
 		return nil
 	}
-	return tx.WriteState(scaffold.LockPath, body)
+	return tx.WriteState(scaffold.ManifestPath, body)
 }
 
 var stageSeq atomic.Int64

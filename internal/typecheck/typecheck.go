@@ -1,4 +1,4 @@
-// Package verify type-checks a provider module, tests included, so spgen
+// Package typecheck type-checks a provider module, tests included, so spgen
 // writes only projects that compile.
 //
 // The module's own packages are found by reading directories and import
@@ -6,7 +6,7 @@
 // other modules comes from export data in the build cache, in one call of
 // the go command. So a check costs the same whether or not the module's
 // packages changed since the last build: nothing of the module is compiled.
-package verify
+package typecheck
 
 import (
 	"context"

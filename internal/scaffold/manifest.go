@@ -11,12 +11,12 @@ import (
 	"github.com/open-control-plane/spgen/internal/spec"
 )
 
-// LockPath is where the record of written files lives in a project.
-const LockPath = ".spgen/lock.yaml"
+// ManifestPath is where the record of written files lives in a project.
+const ManifestPath = ".spgen/lock.yaml"
 
-// Lock records every file spgen wrote: its owner and the hash of exactly what
+// Manifest records every file spgen wrote: its owner and the hash of exactly what
 // spgen wrote, so later runs can tell user edits from spgen's own output.
-type Lock struct {
+type Manifest struct {
 	// SpgenVersion is the spgen release that wrote the files.
 	SpgenVersion string `json:"spgenVersion"`
 	// Templates is the template generation the scaffolded files come from.
@@ -24,28 +24,28 @@ type Lock struct {
 	// Stack is the dependency set go.mod and go.sum come from.
 	Stack string `json:"stack"`
 	// Files is sorted by path.
-	Files []LockEntry `json:"files"`
+	Files []Entry `json:"files"`
 }
 
-// LockEntry is one written file.
-type LockEntry struct {
+// Entry is one written file.
+type Entry struct {
 	Path  string `json:"path"`
 	Owner Owner  `json:"owner"`
 	Hash  string `json:"hash"`
 }
 
-// NewLock records every file of t.
-func NewLock(t *Tree, spgenVersion, templates, stack string) *Lock {
-	l := &Lock{SpgenVersion: spgenVersion, Templates: templates, Stack: stack}
+// NewManifest records every file of t.
+func NewManifest(t *Tree, spgenVersion, templates, stack string) *Manifest {
+	l := &Manifest{SpgenVersion: spgenVersion, Templates: templates, Stack: stack}
 	for _, p := range t.Paths() {
 		f := t.files[p]
-		l.Files = append(l.Files, LockEntry{Path: p, Owner: f.Owner, Hash: Hash(f.Content)})
+		l.Files = append(l.Files, Entry{Path: p, Owner: f.Owner, Hash: Hash(f.Content)})
 	}
 	return l
 }
 
 // Marshal renders the lock file.
-func (l *Lock) Marshal() ([]byte, error) {
+func (l *Manifest) Marshal() ([]byte, error) {
 	body, err := yaml.Marshal(l)
 	if err != nil {
 		return nil, fmt.Errorf("encoding lock file: %w", err)
@@ -61,13 +61,13 @@ const (
 
 var hashRE = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
 
-// ParseLock reads and checks a lock file. Everything in it is checked
+// ParseManifest reads and checks a lock file. Everything in it is checked
 // before spgen relies on it: an empty, truncated or tampered lock is an
 // error, never a fresh start, and no entry may name a path outside the
 // project, in .git or in spgen's own state.
-func ParseLock(data []byte) (*Lock, error) {
+func ParseManifest(data []byte) (*Manifest, error) {
 	bad := func(format string, args ...any) error {
-		return &spec.InputError{File: LockPath, Msg: fmt.Sprintf(format, args...)}
+		return &spec.InputError{File: ManifestPath, Msg: fmt.Sprintf(format, args...)}
 	}
 	const restore = "; restore it from version control (spgen records there what it wrote, to tell your edits apart)"
 	if len(data) == 0 {
@@ -76,7 +76,7 @@ func ParseLock(data []byte) (*Lock, error) {
 	if len(data) > MaxLockSize {
 		return nil, bad("is %d bytes; at most %d are accepted", len(data), MaxLockSize)
 	}
-	var l Lock
+	var l Manifest
 	if err := yaml.UnmarshalStrict(data, &l); err != nil {
 		return nil, bad("is not a valid lock file (truncated or edited?): %v%s", err, restore)
 	}
@@ -112,18 +112,18 @@ func ParseLock(data []byte) (*Lock, error) {
 }
 
 // Entry returns the record of path.
-func (l *Lock) Entry(path string) (LockEntry, bool) {
+func (l *Manifest) Entry(path string) (Entry, bool) {
 	for _, e := range l.Files {
 		if e.Path == path {
 			return e, true
 		}
 	}
-	return LockEntry{}, false
+	return Entry{}, false
 }
 
 // Set records that spgen wrote content to path.
-func (l *Lock) Set(path string, owner Owner, content []byte) {
-	e := LockEntry{Path: path, Owner: owner, Hash: Hash(content)}
+func (l *Manifest) Set(path string, owner Owner, content []byte) {
+	e := Entry{Path: path, Owner: owner, Hash: Hash(content)}
 	for i := range l.Files {
 		if l.Files[i].Path == path {
 			l.Files[i] = e
@@ -135,7 +135,7 @@ func (l *Lock) Set(path string, owner Owner, content []byte) {
 }
 
 // Delete forgets path.
-func (l *Lock) Delete(path string) {
+func (l *Manifest) Delete(path string) {
 	out := l.Files[:0]
 	for _, e := range l.Files {
 		if e.Path != path {
@@ -146,8 +146,8 @@ func (l *Lock) Delete(path string) {
 }
 
 // Clone returns a deep copy.
-func (l *Lock) Clone() *Lock {
+func (l *Manifest) Clone() *Manifest {
 	c := *l
-	c.Files = append([]LockEntry(nil), l.Files...)
+	c.Files = append([]Entry(nil), l.Files...)
 	return &c
 }

@@ -1,4 +1,4 @@
-package create_test
+package initialize_test
 
 import (
 	"bytes"
@@ -11,9 +11,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/open-control-plane/spgen/internal/testutil/envtestbin"
 	"github.com/open-control-plane/spgen/internal/stack"
 	"github.com/open-control-plane/spgen/internal/testutil"
+	"github.com/open-control-plane/spgen/internal/testutil/envtestbin"
 )
 
 // TestQualityTable: every test the README's quality criteria table names

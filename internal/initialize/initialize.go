@@ -1,7 +1,7 @@
-// Package create builds a new provider repository: render, generate,
+// Package initialize builds a new provider repository: render, generate,
 // type-check and commit, in that order, committing nothing unless every step
 // succeeds.
-package create
+package initialize
 
 import (
 	"context"
@@ -14,11 +14,11 @@ import (
 
 	"github.com/open-control-plane/spgen/internal/artifacts"
 	"github.com/open-control-plane/spgen/internal/progress"
-	"github.com/open-control-plane/spgen/internal/project"
 	"github.com/open-control-plane/spgen/internal/projectfs"
+	"github.com/open-control-plane/spgen/internal/render"
 	"github.com/open-control-plane/spgen/internal/scaffold"
 	"github.com/open-control-plane/spgen/internal/spec"
-	"github.com/open-control-plane/spgen/internal/verify"
+	"github.com/open-control-plane/spgen/internal/typecheck"
 	"github.com/open-control-plane/spgen/internal/warmup"
 )
 
@@ -32,12 +32,12 @@ type Options struct {
 	Progress     *progress.Reporter
 	// Generation is the template set to use; the zero value means the
 	// current one. Earlier ones exist to test upgrades.
-	Generation project.Generation
+	Generation render.Generation
 }
 
-func (o Options) generation() project.Generation {
+func (o Options) generation() render.Generation {
 	if o.Generation.Name == "" {
-		return project.Current
+		return render.Current
 	}
 	return o.Generation
 }
@@ -110,14 +110,14 @@ func mountPointIn(dir string) (string, error) {
 
 // Plan renders the project and runs the code generators on a staged copy.
 // The stage is returned so the caller can verify and commit it.
-func Plan(ctx context.Context, p *spec.Project, o Options) (*scaffold.Tree, *scaffold.Stage, error) {
+func Plan(ctx context.Context, p *spec.Project, o Options) (*scaffold.Tree, *scaffold.Draft, error) {
 	done := o.Progress.Step("rendering templates")
-	tree, err := project.RenderWith(p, o.generation(), o.SpgenVersion)
+	tree, err := render.RenderWith(p, o.generation(), o.SpgenVersion)
 	done(err)
 	if err != nil {
 		return nil, nil, err
 	}
-	stage, err := scaffold.NewStage(o.Dir, o.DryRun)
+	stage, err := scaffold.NewDraft(o.Dir, o.DryRun)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -165,21 +165,21 @@ func Run(ctx context.Context, p *spec.Project, o Options) (*Result, error) {
 	}
 	defer stage.Discard()
 
-	lock, err := scaffold.NewLock(tree, o.SpgenVersion, o.generation().Name, o.generation().Stack.Version).Marshal()
+	lock, err := scaffold.NewManifest(tree, o.SpgenVersion, o.generation().Name, o.generation().Stack.Version).Marshal()
 	if err != nil {
 		return nil, err
 	}
-	tree.Add(scaffold.LockPath, lock, scaffold.Generated)
+	tree.Add(scaffold.ManifestPath, lock, scaffold.Generated)
 	res := &Result{Tree: tree, Overwritten: existing(o.Dir, tree)}
 	if o.DryRun {
 		return res, nil
 	}
-	if err := stage.WriteFile(scaffold.LockPath, lock); err != nil {
+	if err := stage.WriteFile(scaffold.ManifestPath, lock); err != nil {
 		return nil, err
 	}
 	if !o.SkipVerify {
 		done := o.Progress.Step("type-checking the project")
-		err := verify.Module(ctx, stage.Dir)
+		err := typecheck.Module(ctx, stage.Dir)
 		done(err)
 		if err != nil {
 			return nil, err

@@ -1,4 +1,4 @@
-package create_test
+package initialize_test
 
 import (
 	"bytes"
@@ -12,11 +12,11 @@ import (
 
 	"sigs.k8s.io/yaml"
 
-	"github.com/open-control-plane/spgen/internal/create"
-	"github.com/open-control-plane/spgen/internal/testutil/envtestbin"
+	"github.com/open-control-plane/spgen/internal/initialize"
 	"github.com/open-control-plane/spgen/internal/spec"
 	"github.com/open-control-plane/spgen/internal/testutil"
-	"github.com/open-control-plane/spgen/internal/verify"
+	"github.com/open-control-plane/spgen/internal/testutil/envtestbin"
+	"github.com/open-control-plane/spgen/internal/typecheck"
 )
 
 const goldenRoot = "../../golden"
@@ -57,7 +57,7 @@ func goldenProject(opts spec.Options) *spec.Project {
 func generate(t *testing.T, opts spec.Options) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "sp-velero")
-	if _, err := create.Run(context.Background(), goldenProject(opts), create.Options{Dir: dir, SkipVerify: true, SpgenVersion: "devel"}); err != nil {
+	if _, err := initialize.Run(context.Background(), goldenProject(opts), initialize.Options{Dir: dir, SkipVerify: true, SpgenVersion: "devel"}); err != nil {
 		t.Fatalf("init: %v", err)
 	}
 	return dir
@@ -70,7 +70,7 @@ func TestGoldenCompiles(t *testing.T) {
 	for _, name := range goldenNames(t) {
 		t.Run(name, func(t *testing.T) {
 			dir := filepath.Join(goldenRoot, name)
-			if err := verify.Module(context.Background(), dir); err != nil {
+			if err := typecheck.Module(context.Background(), dir); err != nil {
 				t.Fatal(err)
 			}
 			for _, args := range [][]string{{"build", "./..."}, {"vet", "./..."}, {"vet", "-tags", "e2e", "./..."}, {"mod", "tidy", "-diff"}} {

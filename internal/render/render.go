@@ -1,7 +1,7 @@
-// Package project plans the files of a service provider repository: which
+// Package render plans the files of a service provider repository: which
 // templates render to which paths, who owns each file, and the data the
 // templates see.
-package project
+package render
 
 import (
 	"bytes"

@@ -1,4 +1,4 @@
-package project
+package render
 
 import (
 	"crypto/sha256"

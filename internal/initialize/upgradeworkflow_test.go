@@ -1,4 +1,4 @@
-package create_test
+package initialize_test
 
 import (
 	"fmt"

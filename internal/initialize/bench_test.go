@@ -1,4 +1,4 @@
-package create_test
+package initialize_test
 
 import (
 	"context"
@@ -6,10 +6,10 @@ import (
 	"testing"
 
 	"github.com/open-control-plane/spgen/internal/codegen"
-	"github.com/open-control-plane/spgen/internal/create"
-	"github.com/open-control-plane/spgen/internal/project"
+	"github.com/open-control-plane/spgen/internal/initialize"
+	"github.com/open-control-plane/spgen/internal/render"
 	"github.com/open-control-plane/spgen/internal/scaffold"
-	"github.com/open-control-plane/spgen/internal/verify"
+	"github.com/open-control-plane/spgen/internal/typecheck"
 )
 
 // Targets on a 2-core machine with warm caches: render ≤ 50 ms, code
@@ -18,7 +18,7 @@ import (
 func BenchmarkRender(b *testing.B) {
 	p := goldenProject(threeKinds)
 	for b.Loop() {
-		if _, err := project.Render(p); err != nil {
+		if _, err := render.Render(p); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -27,11 +27,11 @@ func BenchmarkRender(b *testing.B) {
 func stagedProject(b *testing.B) string {
 	b.Helper()
 	p := goldenProject(threeKinds)
-	tree, err := project.Render(p)
+	tree, err := render.Render(p)
 	if err != nil {
 		b.Fatal(err)
 	}
-	stage, err := scaffold.NewStage(filepath.Join(b.TempDir(), "sp"), false)
+	stage, err := scaffold.NewDraft(filepath.Join(b.TempDir(), "sp"), false)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -53,11 +53,11 @@ func BenchmarkGenerate(b *testing.B) {
 
 func BenchmarkVerify(b *testing.B) {
 	dir := filepath.Join(goldenRoot, "all")
-	if err := verify.Module(context.Background(), dir); err != nil { // warm the build cache
+	if err := typecheck.Module(context.Background(), dir); err != nil { // warm the build cache
 		b.Fatal(err)
 	}
 	for b.Loop() {
-		if err := verify.Module(context.Background(), dir); err != nil {
+		if err := typecheck.Module(context.Background(), dir); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -67,7 +67,7 @@ func BenchmarkInit(b *testing.B) {
 	p := goldenProject(threeKinds)
 	for b.Loop() {
 		dir := filepath.Join(b.TempDir(), "sp")
-		if _, err := create.Run(context.Background(), p, create.Options{Dir: dir, SpgenVersion: "devel"}); err != nil {
+		if _, err := initialize.Run(context.Background(), p, initialize.Options{Dir: dir, SpgenVersion: "devel"}); err != nil {
 			b.Fatal(err)
 		}
 	}

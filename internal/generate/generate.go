@@ -1,7 +1,7 @@
-// Package regenerate brings every generated artifact of a project up to date
+// Package generate brings every generated artifact of a project up to date
 // with its sources (spgen generate): deepcopy code, CRDs and their embed
 // package, permissions and the wiring. User-owned files are never touched.
-package regenerate
+package generate
 
 import (
 	"context"
@@ -17,10 +17,10 @@ import (
 	"github.com/open-control-plane/spgen/internal/gencache"
 	"github.com/open-control-plane/spgen/internal/gocmd"
 	"github.com/open-control-plane/spgen/internal/progress"
-	"github.com/open-control-plane/spgen/internal/project"
+	"github.com/open-control-plane/spgen/internal/render"
 	"github.com/open-control-plane/spgen/internal/scaffold"
 	"github.com/open-control-plane/spgen/internal/spec"
-	"github.com/open-control-plane/spgen/internal/verify"
+	"github.com/open-control-plane/spgen/internal/typecheck"
 	"github.com/open-control-plane/spgen/internal/warmup"
 	"github.com/open-control-plane/spgen/internal/workspace"
 )
@@ -75,7 +75,7 @@ func (e *DriftError) Error() string {
 // Run regenerates the project in w and returns what changed (or, with
 // Check or DryRun, would change).
 func Run(ctx context.Context, w *workspace.Workspace, o Options) ([]workspace.Change, error) {
-	if err := project.RequireCurrent(w.Lock.Templates); err != nil {
+	if err := render.RequireCurrent(w.Manifest.Templates); err != nil {
 		return nil, err
 	}
 	if err := warmup.Ensure(ctx, w.Dir, o.Progress); err != nil {
@@ -93,12 +93,12 @@ func Run(ctx context.Context, w *workspace.Workspace, o Options) ([]workspace.Ch
 	done(err)
 	if err != nil {
 		// Generators fail on types that do not compile; the compiler says why.
-		if terr := verify.Packages(ctx, w.Dir, nil, apiPatterns(w.Project)...); terr != nil && ctx.Err() == nil {
-			return nil, Explain(terr, w.Lock)
+		if terr := typecheck.Packages(ctx, w.Dir, nil, apiPatterns(w.Project)...); terr != nil && ctx.Err() == nil {
+			return nil, Explain(terr, w.Manifest)
 		}
 		return nil, err
 	}
-	stale, kept, err := dropEdited(w, artifacts.Stale(w.Lock, arts))
+	stale, kept, err := dropEdited(w, artifacts.Stale(w.Manifest, arts))
 	if err != nil {
 		return nil, err
 	}
@@ -130,13 +130,13 @@ func Run(ctx context.Context, w *workspace.Workspace, o Options) ([]workspace.Ch
 		err := typeCheck(ctx, w, changes)
 		done(err)
 		if err != nil {
-			return nil, Explain(err, w.Lock)
+			return nil, Explain(err, w.Manifest)
 		}
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("interrupted before writing: %w", err)
 	}
-	return changes, w.Apply(changes, artifacts.Record(w.Lock, arts, append(stale, kept...)))
+	return changes, w.Apply(changes, artifacts.Record(w.Manifest, arts, append(stale, kept...)))
 }
 
 // dropEdited splits stale generated files into those to remove and those
@@ -148,7 +148,7 @@ func dropEdited(w *workspace.Workspace, stale []string) (remove, kept []string, 
 		if err != nil {
 			return nil, nil, err
 		}
-		entry, _ := w.Lock.Entry(path)
+		entry, _ := w.Manifest.Entry(path)
 		if content != nil && scaffold.Hash(content) != entry.Hash {
 			kept = append(kept, path)
 			continue
@@ -182,13 +182,13 @@ func typeCheck(ctx context.Context, w *workspace.Workspace, changes []workspace.
 		whole = whole || (strings.HasSuffix(c.Path, ".go") && !inAPI[path.Dir(c.Path)])
 	}
 	if whole {
-		return verify.ModuleWith(ctx, w.Dir, overlay)
+		return typecheck.ModuleWith(ctx, w.Dir, overlay)
 	}
-	return verify.Packages(ctx, w.Dir, overlay, apis...)
+	return typecheck.Packages(ctx, w.Dir, overlay, apis...)
 }
 
 func typeCheckStaged(ctx context.Context, w *workspace.Workspace, changes []workspace.Change) error {
-	st, err := w.Stage()
+	st, err := w.Scratch()
 	if err != nil {
 		return err
 	}
@@ -196,7 +196,7 @@ func typeCheckStaged(ctx context.Context, w *workspace.Workspace, changes []work
 	if err := st.Apply(changes); err != nil {
 		return err
 	}
-	return verify.Module(ctx, st.Dir)
+	return typecheck.Module(ctx, st.Dir)
 }
 
 // apiPatterns are the package patterns of the project's API versions.
@@ -211,8 +211,8 @@ func apiPatterns(p *spec.Project) []string {
 // Explain adds hints to type errors where two files of a package declare
 // the same name and one of them is spgen's: a scaffolded file is the
 // user's to change, a generated one is not.
-func Explain(err error, lock *scaffold.Lock) error {
-	var te *verify.TypeErrors
+func Explain(err error, lock *scaffold.Manifest) error {
+	var te *typecheck.TypeErrors
 	if !errors.As(err, &te) {
 		return err
 	}
@@ -222,7 +222,7 @@ func Explain(err error, lock *scaffold.Lock) error {
 	return err
 }
 
-func explainRedeclaration(r verify.Redeclaration, lock *scaffold.Lock) string {
+func explainRedeclaration(r typecheck.Redeclaration, lock *scaffold.Manifest) string {
 	at, other := fileOf(r.At), fileOf(r.Other)
 	owner := func(path string) scaffold.Owner {
 		if e, ok := lock.Entry(path); ok {

@@ -1,4 +1,4 @@
-package verify
+package typecheck
 
 // Every spgen test binary accepts -update (see testutil.Update), so that
 // `go test ./... -update` works from the repository root.

@@ -1,8 +1,8 @@
-// Package lockfile holds an exclusive OS file lock on a project while one
+// Package flock holds an exclusive OS file lock on a project while one
 // spgen command works on it, so two commands never interleave their writes.
 // The lock is taken on a directory, so it leaves nothing behind, and dies
 // with the process that holds it: a killed command leaves no stale lock.
-package lockfile
+package flock
 
 import (
 	"errors"

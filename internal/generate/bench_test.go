@@ -1,4 +1,4 @@
-package regenerate_test
+package generate_test
 
 import (
 	"bytes"
@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/open-control-plane/spgen/internal/create"
-	"github.com/open-control-plane/spgen/internal/regenerate"
+	"github.com/open-control-plane/spgen/internal/generate"
+	"github.com/open-control-plane/spgen/internal/initialize"
 	"github.com/open-control-plane/spgen/internal/testutil"
 	"github.com/open-control-plane/spgen/internal/workspace"
 )
@@ -21,7 +21,7 @@ import (
 func project(b *testing.B, kinds int) string {
 	b.Helper()
 	dir := filepath.Join(b.TempDir(), "sp")
-	if _, err := create.Run(context.Background(), testutil.Kinds(kinds), create.Options{Dir: dir, SpgenVersion: "devel"}); err != nil {
+	if _, err := initialize.Run(context.Background(), testutil.Kinds(kinds), initialize.Options{Dir: dir, SpgenVersion: "devel"}); err != nil {
 		b.Fatal(err)
 	}
 	return dir
@@ -39,7 +39,7 @@ func BenchmarkGenerateCurrent(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				changes, err := regenerate.Run(context.Background(), w, regenerate.Options{})
+				changes, err := generate.Run(context.Background(), w, generate.Options{})
 				w.Close()
 				if err != nil || len(changes) != 0 {
 					b.Fatalf("changes %d, err %v", len(changes), err)
@@ -77,7 +77,7 @@ func BenchmarkGenerateAfterEdit(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				changes, err := regenerate.Run(context.Background(), w, regenerate.Options{})
+				changes, err := generate.Run(context.Background(), w, generate.Options{})
 				w.Close()
 				if err != nil || len(changes) == 0 {
 					b.Fatalf("changes %d, err %v", len(changes), err)
