@@ -14,8 +14,10 @@ import (
 	"github.com/open-control-plane/spgen/internal/testutil"
 )
 
-// TestFrozenGenerations renders every generation for every golden option
-// set, as a development build and as a released spgen writes it, and
+// TestFrozenGenerations renders every generation for every option set of
+// testdata/frozen/specs (the golden cases' specs as the manifests were
+// made from them; they never change, or every manifest would), as a
+// development build and as a released spgen writes it, and
 // compares each file's hash with testdata/frozen/<generation>.sum. What a
 // released generation rendered is the base of every upgrade from it: if a
 // single byte of it changes (a template, a constant, the renderer), the
@@ -24,9 +26,9 @@ import (
 // none; one that exists is never rewritten: a generation is released with
 // its manifest (remove it while a new generation is still being made).
 func TestFrozenGenerations(t *testing.T) {
-	cases, err := filepath.Glob(filepath.Join("..", "..", "golden", "*", spec.FileName))
+	cases, err := filepath.Glob(filepath.Join("testdata", "frozen", "specs", "*", spec.FileName))
 	if err != nil || len(cases) == 0 {
-		t.Fatalf("no golden option sets: %v", err)
+		t.Fatalf("no option sets: %v", err)
 	}
 	for _, g := range generations {
 		if !g.Stored() {
