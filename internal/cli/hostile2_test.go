@@ -280,7 +280,7 @@ func exists(t *testing.T, path string) bool {
 	return err == nil
 }
 
-const markerAt = controllerFile + ":67"
+const markerAt = controllerFile + ":50"
 
 // TestHostileRoundTwo holds one case per reported problem of the second
 // round of hostile inputs; each failed before the fix.

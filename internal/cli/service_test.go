@@ -68,15 +68,17 @@ func TestServicePermissionsNeedWorkloadCluster(t *testing.T) {
 // still hands wiring.TargetPermissions to every cluster keeps building.
 func TestClusterPermissions(t *testing.T) {
 	dir := newProject(t)
-	controllerFile := filepath.Join(dir, "internal/controller/velero_controller.go")
-	src := readFile(t, controllerFile)
-	var kept []string
-	for _, line := range strings.Split(src, "\n") {
-		if !strings.HasPrefix(line, "// +spgen:rbac:cluster=mcp") {
-			kept = append(kept, line)
+	sources := map[string]string{}
+	for _, file := range []string{"internal/controller/velero_controller.go", "internal/controller/lifecycle.go"} {
+		sources[file] = readFile(t, filepath.Join(dir, file))
+		var kept []string
+		for _, line := range strings.Split(sources[file], "\n") {
+			if !strings.HasPrefix(line, "// +spgen:rbac:cluster=mcp") {
+				kept = append(kept, line)
+			}
 		}
+		write(t, dir, file, strings.Join(kept, "\n"))
 	}
-	write(t, dir, "internal/controller/velero_controller.go", strings.Join(kept, "\n"))
 	before := state(t, dir)
 	code, _, stderr := run(t, "generate", "--dir", dir)
 	if code != 1 || !strings.Contains(stderr, "no permissions for the managed control plane") || !strings.Contains(stderr, "+spgen:rbac:cluster=mcp") {
@@ -86,7 +88,9 @@ func TestClusterPermissions(t *testing.T) {
 		t.Errorf("a failed generate changed the project")
 	}
 
-	write(t, dir, "internal/controller/velero_controller.go", src)
+	for file, src := range sources {
+		write(t, dir, file, src)
+	}
 	write(t, dir, "internal/controller/extra_rbac.go", "package controller\n\n// +spgen:rbac:cluster=platform,groups=\"\",resources=secrets,verbs=get\n")
 	if code, _, stderr := run(t, "generate", "--dir", dir); code != 1 || !strings.Contains(stderr, "cluster=platform") || !strings.Contains(stderr, "onboarding, mcp, workload") {
 		t.Fatalf("generate with an unknown cluster: exit %d\n%s", code, stderr)

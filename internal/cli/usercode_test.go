@@ -45,13 +45,18 @@ func TestWorkload(t *testing.T) {
 }
 `)
 	controller := filepath.Join(dir, "internal", "controller", "velero_controller.go")
-	// Rename a field, add two of the user's own, and use the package.
-	edit(t, controller, "\tRecorder events.EventRecorder\n", "\tEvents events.EventRecorder\n\t// Names is the user's own dependency.\n\tNames func(string) string\n\t// Clock is another.\n\tClock func() time.Time\n")
-	edit(t, controller, "\t\tRecorder:          d.Recorder,\n", "\t\tEvents:            d.Recorder,\n\t\tNames:             naming.Workload,\n\t\tClock:             time.Now,\n")
-	for _, use := range []string{"warn(r.Recorder, obj, ReasonDeletionBlocked", "warn(r.Recorder, obj, ReasonDeleteFailed", "warn(r.Recorder, obj, reason, action, msg)", "released(r.Recorder, obj, results)", "released(r.Recorder, obj, results)"} {
-		edit(t, controller, use, strings.Replace(use, "r.Recorder", "r.Events", 1))
+	lifecycle := filepath.Join(dir, "internal", "controller", "lifecycle.go")
+	// Rename a shared field, add two of the user's own to the kind's
+	// reconciler, and use the package.
+	edit(t, lifecycle, "\tRecorder events.EventRecorder\n", "\tEvents events.EventRecorder\n")
+	edit(t, lifecycle, "\t\tRecorder:          d.Recorder,\n", "\t\tEvents:            d.Recorder,\n")
+	for _, use := range []string{"warn(l.Recorder, obj, reason, \"Delete\", msg)", "warn(l.Recorder, obj, reason, action, msg)", "released(l.Recorder, r.obj, results)", "released(l.Recorder, r.obj, results)"} {
+		edit(t, lifecycle, use, strings.Replace(use, "l.Recorder", "l.Events", 1))
 	}
-	edit(t, controller, "\treturn \"velero-\" + veleroInstance(obj)\n", "\treturn naming.Workload(veleroInstance(obj))\n")
+	edit(t, controller, "\tLifecycle\n}", "\tLifecycle\n\t// Names is the user's own dependency.\n\tNames func(string) string\n\t// Clock is another.\n\tClock func() time.Time\n}")
+	edit(t, controller, "return &VeleroReconciler{Lifecycle: newLifecycle(d)}", "return &VeleroReconciler{Lifecycle: newLifecycle(d), Names: naming.Workload, Clock: time.Now}")
+	edit(t, controller, "\t\"context\"\n", "\t\"context\"\n\t\"time\"\n")
+	edit(t, controller, "\treturn \"velero-\" + instance(obj)\n", "\treturn naming.Workload(instance(obj))\n")
 	edit(t, controller, "\t\"example.com/acme/sp-velero/internal/provider\"\n", "\t\"example.com/acme/sp-velero/internal/provider\"\n\t\"example.com/acme/sp-velero/pkg/naming\"\n")
 	write(t, dir, "internal/controller/plain_test.go", `package controller_test
 
