@@ -336,6 +336,9 @@ func Validate(p *spec.Project, g Generation) error {
 	if err := p.Validate(); err != nil {
 		return err
 	}
+	if err := checkDerivedNames(p, g); err != nil {
+		return err
+	}
 	_, err := RenderWith(p, g, "")
 	return err
 }

@@ -190,9 +190,6 @@ func (p *Project) Validate() error {
 	if err := ValidateProviderName(p.ProviderName); err != nil {
 		return err
 	}
-	if err := checkDerived(p.ProviderName, providerNames(p), "--provider-name", -1); err != nil {
-		return err
-	}
 	if err := ValidateDeploy(p.Options.Deploy); err != nil {
 		return err
 	}
@@ -211,7 +208,7 @@ func (p *Project) Validate() error {
 		if err := ValidateVersion(k.Version); err != nil {
 			return atKind(err, i)
 		}
-		if err := checkDerived(k.Kind, kindNames(p, k), "--kind", i); err != nil {
+		if err := CheckDerived(k.Kind, kindNames(p, k), "--kind", i); err != nil {
 			return err
 		}
 		id := k.Version + "/" + k.Kind
@@ -239,53 +236,44 @@ func atKind(err error, i int) error {
 	return err
 }
 
-// derivedName is a Kubernetes name spgen derives from user input, with the
+// DerivedName is a Kubernetes name spgen derives from user input, with the
 // rule it must follow.
-type derivedName struct {
-	what  string
-	name  string
-	limit int
-	check func(string) []string
+type DerivedName struct {
+	What  string
+	Name  string
+	Limit int
+	Check func(string) []string
 }
 
-// kindNames are the names derived from a kind: by the CRD (plural,
-// singular, list kind, CRD name), and by the reconciler templates (the
-// namespace of the workload, "<kind>-" plus a 12 character instance ID; the
-// example domain CRD of --sample).
-func kindNames(p *Project, k Kind) []derivedName {
-	label := func(s string) []string { return validation.IsDNS1123Label(s) }
-	subdomain := func(s string) []string { return validation.IsDNS1123Subdomain(s) }
-	domainPlural := strings.ToLower(flectPlural("Example" + k.Kind))
-	return []derivedName{
-		{"resource (plural) name", k.Plural(), validation.DNS1123LabelMaxLength, label},
+// Label and Subdomain are the rules of most Kubernetes names.
+var (
+	Label     = func(s string) []string { return validation.IsDNS1123Label(s) }
+	Subdomain = func(s string) []string { return validation.IsDNS1123Subdomain(s) }
+)
+
+// kindNames are the names the CRD of a kind derives from it: plural,
+// list kind and CRD name. The names the templates derive are the
+// renderer's to check (render.Validate).
+func kindNames(p *Project, k Kind) []DerivedName {
+	return []DerivedName{
+		{"resource (plural) name", k.Plural(), validation.DNS1123LabelMaxLength, Label},
 		{"list kind", k.Kind + "List", validation.DNS1035LabelMaxLength, func(s string) []string { return validation.IsDNS1035Label(strings.ToLower(s)) }},
-		{"CRD name", k.Plural() + "." + p.APIGroup(), validation.DNS1123SubdomainMaxLength, subdomain},
-		{"workload namespace", k.Lower() + "-0123456789ab", validation.DNS1123LabelMaxLength, label},
-		{"example domain resource name", domainPlural, validation.DNS1123LabelMaxLength, label},
-		// The version test's namespace: "<kind>-<version>" and the suffix
-		// the test harness makes it unique with (at most 99999-9999).
-		{"test namespace", k.Lower() + "-" + k.Version + "-99999-9999", validation.DNS1123LabelMaxLength, label},
+		{"CRD name", k.Plural() + "." + p.APIGroup(), validation.DNS1123SubdomainMaxLength, Subdomain},
 	}
 }
 
-// providerNames are the names derived from the provider name. The names of
-// its Cluster- and AccessRequests need no check: openMCP shortens them with
-// a hash when they are too long.
-func providerNames(p *Project) []derivedName {
-	return []derivedName{
-		{"leader election lease", p.ProviderName + "." + p.APIGroup(), validation.DNS1123SubdomainMaxLength, func(s string) []string { return validation.IsDNS1123Subdomain(s) }},
-	}
-}
-
-func checkDerived(value string, names []derivedName, flag string, kind int) error {
+// CheckDerived reports, as bad input in flag with value, the first of names
+// Kubernetes would refuse. kind is the index of the kind the names come
+// from in Project.Kinds, or -1.
+func CheckDerived(value string, names []DerivedName, flag string, kind int) error {
 	for _, n := range names {
-		if len(n.name) > n.limit {
+		if len(n.Name) > n.Limit {
 			return &InputError{Flag: flag, Value: value, kind: kind,
-				Msg: fmt.Sprintf("is too long: its %s %q would be %d characters, Kubernetes allows %d", n.what, n.name, len(n.name), n.limit)}
+				Msg: fmt.Sprintf("is too long: its %s %q would be %d characters, Kubernetes allows %d", n.What, n.Name, len(n.Name), n.Limit)}
 		}
-		if errs := n.check(n.name); len(errs) > 0 {
+		if errs := n.Check(n.Name); len(errs) > 0 {
 			return &InputError{Flag: flag, Value: value, kind: kind,
-				Msg: fmt.Sprintf("gives the %s %q, which Kubernetes refuses: %s", n.what, n.name, strings.Join(errs, "; "))}
+				Msg: fmt.Sprintf("gives the %s %q, which Kubernetes refuses: %s", n.What, n.Name, strings.Join(errs, "; "))}
 		}
 	}
 	return nil
