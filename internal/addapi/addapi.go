@@ -41,9 +41,6 @@ func Run(ctx context.Context, w *workspace.Workspace, k spec.Kind, o Options) ([
 	if err := p.AddKind(k); err != nil {
 		return nil, err
 	}
-	if err := render.Validate(&p, render.Current); err != nil {
-		return nil, err
-	}
 	done := o.Progress.Step("rendering " + k.Kind + " " + k.Version)
 	tree, err := render.RenderWith(&p, render.Current, w.Manifest.SpgenVersion)
 	var before *scaffold.Tree
@@ -79,7 +76,7 @@ func Run(ctx context.Context, w *workspace.Workspace, k spec.Kind, o Options) ([
 		return nil, err
 	}
 	done = o.Progress.Step("generating deepcopy, CRDs, permissions and wiring")
-	arts, err := artifacts.Compute(ctx, st.Dir, &p)
+	arts, err := artifacts.Of(ctx, st.Dir, &p, tree)
 	done(err)
 	if err != nil {
 		return nil, err

@@ -333,12 +333,6 @@ func Render(p *spec.Project) (*scaffold.Tree, error) { return RenderWith(p, Curr
 // would collide with the scaffold's or another kind's). Every problem is bad
 // input.
 func Validate(p *spec.Project, g Generation) error {
-	if err := p.Validate(); err != nil {
-		return err
-	}
-	if err := checkDerivedNames(p, g); err != nil {
-		return err
-	}
 	_, err := RenderWith(p, g, "")
 	return err
 }
@@ -349,9 +343,17 @@ func Check(p *spec.Project) error { return Validate(p, Current) }
 
 // RenderWith renders p with the templates and stack of generation g, as
 // spgen version spgenVersion writes it (the version pins spgen in the
-// project's Taskfile and CI). A kind whose files or declarations would
-// collide with the scaffold's own, or with another kind's, is bad input.
+// project's Taskfile and CI). It renders only a valid project: everything
+// Validate describes is checked first, or, for a kind whose files or
+// declarations would collide with the scaffold's own or another kind's,
+// while rendering.
 func RenderWith(p *spec.Project, g Generation, spgenVersion string) (*scaffold.Tree, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	if err := checkDerivedNames(p, g); err != nil {
+		return nil, err
+	}
 	if err := g.Supports(p); err != nil {
 		return nil, err
 	}
