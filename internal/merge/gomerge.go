@@ -8,8 +8,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-
-	"github.com/aymanbagabas/go-udiff"
 )
 
 // importsPlaceholder stands for a file's import declarations while the rest
@@ -205,7 +203,7 @@ func Retained(base, ours string) float64 {
 		return 1
 	}
 	removed := 0
-	for _, e := range udiff.Lines(base, ours) {
+	for _, e := range lineEdits(base, ours) {
 		removed += strings.Count(base[e.Start:e.End], "\n")
 	}
 	return float64(total-removed) / float64(total)

@@ -39,10 +39,10 @@ func Three(base, ours, theirs string, l Labels) Result {
 		return Result{Text: ours}
 	}
 	var all []edit
-	for _, e := range udiff.Lines(base, ours) {
+	for _, e := range lineEdits(base, ours) {
 		all = append(all, edit{e, 0})
 	}
-	for _, e := range udiff.Lines(base, theirs) {
+	for _, e := range lineEdits(base, theirs) {
 		all = append(all, edit{e, 1})
 	}
 	sort.SliceStable(all, func(i, j int) bool {

@@ -49,15 +49,10 @@ func TestUpgradeFromGeneration7(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			// The stack move changed the templates of neither the
-			// reconciler nor the types: the user's versions stay as they
-			// are. Generation 9 changed a Helm project's reconciler: the
-			// user's code merges with it.
-			controller := upgrade.Kept
-			if p.Options.Helm() {
-				controller = upgrade.Merged
-			}
-			for path, want := range map[string]string{controllerFile: controller, typesFile: upgrade.Kept, "go.mod": upgrade.Merged, "README.md": upgrade.Replaced, newWorkflow: upgrade.Created} {
+			// Generation 10 moved the steps every kind shares out of
+			// each kind's reconciler: the user's code there merges with
+			// it. The types keep the user's version as it is.
+			for path, want := range map[string]string{controllerFile: upgrade.Merged, typesFile: upgrade.Kept, "go.mod": upgrade.Merged, "README.md": upgrade.Replaced, newWorkflow: upgrade.Created} {
 				if got := action(res, path); got != want {
 					t.Errorf("%s: %q, want %q", path, got, want)
 				}

@@ -26,7 +26,7 @@ func TestUpgradeMergesImportsAsSets(t *testing.T) {
 	write(t, dir, "pkg/naming/naming.go", "// Package naming names things.\npackage naming\n\n// Prefix starts every name.\nconst Prefix = \"velero\"\n")
 	managedImport := "\t\"example.com/acme/sp-velero/internal/managed\"\n"
 	replace(t, dir, controller, managedImport, managedImport+"\t\"example.com/acme/sp-velero/pkg/naming\"\n")
-	replace(t, dir, controller, "return \"velero-\" + veleroInstance(obj)", "return naming.Prefix + \"-\" + veleroInstance(obj)")
+	replace(t, dir, controller, "\"app.kubernetes.io/name\": \"velero\"}", "\"app.kubernetes.io/name\": naming.Prefix}")
 	res, err := runUpgrade(t, dir, upgrade.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -35,7 +35,7 @@ func TestUpgradeMergesImportsAsSets(t *testing.T) {
 		t.Fatalf("%s: %s, want merged", controller, got)
 	}
 	body := read(t, dir, controller)
-	for _, want := range []string{"\t\"example.com/acme/sp-velero/internal/provider\"\n", "\t\"example.com/acme/sp-velero/pkg/naming\"\n", "naming.Prefix + \"-\"", "func NewVeleroReconciler(d provider.Deps)"} {
+	for _, want := range []string{"\t\"example.com/acme/sp-velero/internal/provider\"\n", "\t\"example.com/acme/sp-velero/pkg/naming\"\n", "\"app.kubernetes.io/name\": naming.Prefix}", "func NewVeleroReconciler(d provider.Deps)"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("merged controller lacks %q:\n%s", want, body)
 		}

@@ -137,7 +137,7 @@ const (
 	// applyLine is a line of the controller generation 6 wrote and the
 	// current templates changed (applyLineNow).
 	applyLine    = "results, err := r.veleroObjects(ctx, obj, pc, cc, w).Apply(ctx)"
-	applyLineNow = "results, err := r.veleroObjects(obj, pc, cc, w).Apply(ctx)"
+	applyLineNow = "return r.install(ctx, r.veleroRound(obj, pc, cc, w), 0)"
 )
 
 // legacy adds a file as an earlier generation wrote it, recorded in the

@@ -137,8 +137,10 @@ func (r *ScheduleReconciler) IsReferencedConfigMap(_ context.Context, cm *corev1
 	return cm != nil && cm.Namespace == r.ProviderNamespace && pc.ReferencesConfigMap(cm.Name)
 }
 
-// scheduleNamespace is the namespace of the workload on the target
-// cluster, unique per Schedule.
+// scheduleNamespace is the namespace of the workload on the target cluster,
+// unique per Schedule: a workload cluster is shared by many managed control
+// planes, and a new Schedule must not wait for an old namespace to finish
+// terminating.
 func scheduleNamespace(obj *v1alpha1.Schedule) string {
 	return "schedule-" + instance(obj)
 }

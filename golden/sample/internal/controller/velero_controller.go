@@ -133,8 +133,10 @@ func (r *VeleroReconciler) IsReferencedConfigMap(_ context.Context, cm *corev1.C
 	return cm != nil && cm.Namespace == r.ProviderNamespace && pc.ReferencesConfigMap(cm.Name)
 }
 
-// veleroNamespace is the namespace of the workload on the target
-// cluster, unique per Velero.
+// veleroNamespace is the namespace of the workload on the target cluster,
+// unique per Velero: a workload cluster is shared by many managed control
+// planes, and a new Velero must not wait for an old namespace to finish
+// terminating.
 func veleroNamespace(obj *v1alpha1.Velero) string {
 	return "velero-" + instance(obj)
 }

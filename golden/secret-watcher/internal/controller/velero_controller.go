@@ -130,8 +130,10 @@ func (r *VeleroReconciler) IsReferencedSecret(_ context.Context, secret *corev1.
 	return secret != nil && secret.Namespace == r.ProviderNamespace && pc.ReferencesPullSecret(secret.Name)
 }
 
-// veleroNamespace is the namespace of the workload on the target
-// cluster, unique per Velero.
+// veleroNamespace is the namespace of the workload on the target cluster,
+// unique per Velero: a workload cluster is shared by many managed control
+// planes, and a new Velero must not wait for an old namespace to finish
+// terminating.
 func veleroNamespace(obj *v1alpha1.Velero) string {
 	return "velero-" + instance(obj)
 }

@@ -281,9 +281,7 @@ func (l *Lifecycle) finishOperation(ctx context.Context, obj, pc client.Object) 
 	}
 }
 
-// instance is a short stable ID of obj, used in names and labels: a
-// workload cluster is shared by many managed control planes, and a new
-// object must not wait for an old namespace to finish terminating.
+// instance is a short stable ID of obj, used in names and labels.
 func instance(obj client.Object) string {
 	sum := sha256.Sum256([]byte(obj.GetNamespace() + "/" + obj.GetName()))
 	return hex.EncodeToString(sum[:])[:12]

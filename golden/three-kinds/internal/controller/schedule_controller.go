@@ -142,8 +142,10 @@ func (r *ScheduleReconciler) IsReferencedSecret(_ context.Context, secret *corev
 	return secret != nil && secret.Namespace == r.ProviderNamespace && pc.ReferencesPullSecret(secret.Name)
 }
 
-// scheduleNamespace is the namespace of the workload on the target
-// cluster, unique per Schedule.
+// scheduleNamespace is the namespace of the workload on the target cluster,
+// unique per Schedule: a workload cluster is shared by many managed control
+// planes, and a new Schedule must not wait for an old namespace to finish
+// terminating.
 func scheduleNamespace(obj *v1alpha1.Schedule) string {
 	return "schedule-" + instance(obj)
 }
