@@ -114,3 +114,32 @@ func TestNoUserLineLost(t *testing.T) {
 	}
 	t.Logf("%d random cases, %d with conflicts", cases, conflicted)
 }
+
+// TestLargeChangeAroundUserCode: the template rewrites what comes before
+// and after an unchanged function, and the user added code next to that
+// function. The unchanged lines in between keep the two changes apart, as
+// they would in a small diff, so the user's code merges without a
+// conflict.
+func TestLargeChangeAroundUserCode(t *testing.T) {
+	var base, theirs strings.Builder
+	for i := range 60 {
+		fmt.Fprintf(&base, "func old%d() int { return %d }\n\n", i, i)
+		fmt.Fprintf(&theirs, "func renamed%d() string { return \"%d\" }\n\n", i, i*7)
+	}
+	kept := "// namespace is unchanged by the template.\nfunc namespace() string {\n\treturn \"ns\"\n}\n\n"
+	base.WriteString(kept)
+	theirs.WriteString(kept)
+	for i := range 60 {
+		fmt.Fprintf(&base, "func tail%d() {}\n", i)
+		fmt.Fprintf(&theirs, "func newTail%d() error { return nil }\n", i)
+	}
+	ours := strings.Replace(base.String(), "func namespace()", "// mine is the user's.\nfunc mine() {}\n\nfunc namespace()", 1)
+	m := Three(base.String(), ours, theirs.String(), labels)
+	if m.Conflicts != 0 {
+		t.Fatalf("%d conflict(s):\n%s", m.Conflicts, m.Text)
+	}
+	want := strings.Replace(theirs.String(), "func namespace()", "// mine is the user's.\nfunc mine() {}\n\nfunc namespace()", 1)
+	if m.Text != want {
+		t.Errorf("merged text is not the template's with the user's function:\n%s", m.Text)
+	}
+}
