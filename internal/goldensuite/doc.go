@@ -1,0 +1,5 @@
+// Package goldensuite has no code of its own: its tests run each golden
+// project's own test suite (API servers, the local openMCP), the longest
+// tests of spgen, in a package of their own so that go test ./... runs them
+// beside the other packages' tests.
+package goldensuite
