@@ -40,9 +40,6 @@ func TestGoldenEnvtest(t *testing.T) {
 	}
 	for _, name := range goldenNames(t) {
 		t.Run(name, func(t *testing.T) {
-			// Two projects at a time: much of their tests' time is spent
-			// waiting for API servers and reconciles, not computing.
-			t.Parallel()
 			cmd := exec.Command("go", "test", "-count=1", "./...")
 			cmd.Dir = filepath.Join(goldenRoot, name)
 			cmd.Env = append(os.Environ(), "KUBEBUILDER_ASSETS="+assets)

@@ -22,8 +22,9 @@ import (
 // generation 7 and then edited by its user in the reconciler, the types, a
 // package of their own and go.mod, upgrades without a conflict and vets;
 // the Helm project for a workload cluster with two kinds, the richest
-// option set, passes its own tests, the local openMCP included (the golden
-// tests run every current project's tests).
+// option set, passes its reconcilers' own tests with the user's code merged
+// into them (the golden suite runs every current project's tests, the
+// local openMCP included).
 func TestUpgradeFromGeneration7(t *testing.T) {
 	gen7, err := render.LookupGeneration("7")
 	if err != nil {
@@ -67,7 +68,7 @@ func TestUpgradeFromGeneration7(t *testing.T) {
 				}
 			}
 			if name == "helm-workload" {
-				testProject(t, dir)
+				testProject(t, dir, "./internal/...")
 				return
 			}
 			vet := exec.Command("go", "vet", "./...")
