@@ -17,6 +17,7 @@ import (
 	"github.com/open-control-plane/spgen/internal/cli"
 	"github.com/open-control-plane/spgen/internal/flock"
 	"github.com/open-control-plane/spgen/internal/scaffold"
+	"github.com/open-control-plane/spgen/internal/testutil"
 )
 
 // hostileEnv is one case's world: a fresh project and a directory outside
@@ -670,7 +671,7 @@ func spgenCommand(t *testing.T, dir string, env []string, args ...string) *exec.
 	t.Helper()
 	cmd := exec.Command(spgenBinary(t), args...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = append(append(os.Environ(), testutil.ProcessTempDir(t)), env...)
 	return cmd
 }
 

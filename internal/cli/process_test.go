@@ -20,6 +20,7 @@ import (
 	"github.com/open-control-plane/spgen/internal/cli"
 	"github.com/open-control-plane/spgen/internal/flock"
 	"github.com/open-control-plane/spgen/internal/scaffold"
+	"github.com/open-control-plane/spgen/internal/testutil"
 	"github.com/open-control-plane/spgen/internal/typecheck"
 )
 
@@ -34,7 +35,7 @@ var (
 func spgenBinary(t *testing.T) string {
 	t.Helper()
 	binaryOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "spgen-bin-")
+		dir, err := testutil.SharedDir("spgen-bin-")
 		if err != nil {
 			binaryErr = err
 			return
@@ -173,7 +174,7 @@ func start(t *testing.T, dir string, env []string, args ...string) *proc {
 	p := &proc{lines: make(chan string, 1000), done: make(chan error, 1)}
 	p.cmd = exec.Command(spgenBinary(t), args...)
 	p.cmd.Dir = dir
-	p.cmd.Env = append(os.Environ(), env...)
+	p.cmd.Env = append(append(os.Environ(), testutil.ProcessTempDir(t)), env...)
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	pipe, err := p.cmd.StderrPipe()
 	if err != nil {

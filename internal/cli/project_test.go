@@ -13,6 +13,7 @@ import (
 
 	"github.com/open-control-plane/spgen/internal/initialize"
 	"github.com/open-control-plane/spgen/internal/spec"
+	"github.com/open-control-plane/spgen/internal/testutil"
 )
 
 var (
@@ -27,7 +28,7 @@ func newProject(t *testing.T) string {
 	t.Helper()
 	baseOnce.Do(func() {
 		var tmp string
-		tmp, baseErr = os.MkdirTemp("", "spgen-cli-base-")
+		tmp, baseErr = testutil.SharedDir("spgen-cli-base-")
 		if baseErr != nil {
 			return
 		}

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/open-control-plane/spgen/internal/testutil"
 	"github.com/open-control-plane/spgen/internal/testutil/envtestbin"
 )
 
@@ -83,7 +84,7 @@ func secondDevRefused(t *testing.T, taskBin, dir, assets string) {
 func installTask(t *testing.T) string {
 	t.Helper()
 	taskOnce.Do(func() {
-		bin, err := os.MkdirTemp("", "spgen-task-")
+		bin, err := testutil.SharedDir("spgen-task-")
 		if err != nil {
 			taskErr = err
 			return

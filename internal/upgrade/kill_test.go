@@ -48,6 +48,7 @@ func TestUpgradeKilled(t *testing.T) {
 	for i := 0; i < points; i++ {
 		dir := oldProject(t)
 		cmd := exec.Command(bin, "upgrade", "--dir", dir)
+		cmd.Env = append(os.Environ(), testutil.ProcessTempDir(t))
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
@@ -89,7 +90,7 @@ var (
 func spgenBinary(t *testing.T) string {
 	t.Helper()
 	binOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "spgen-bin-")
+		dir, err := testutil.SharedDir("spgen-bin-")
 		if err != nil {
 			binErr = err
 			return
@@ -161,6 +162,7 @@ func TestContinueKilled(t *testing.T) {
 			t.Fatal(err)
 		}
 		cmd := exec.Command(bin, "upgrade", "--continue", "--dir", dir)
+		cmd.Env = append(os.Environ(), testutil.ProcessTempDir(t))
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}

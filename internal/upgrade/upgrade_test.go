@@ -38,7 +38,7 @@ var (
 func trees(t *testing.T) (old, fresh string) {
 	t.Helper()
 	treesOnce.Do(func() {
-		tmp, err := os.MkdirTemp("", "spgen-upgrade-")
+		tmp, err := testutil.SharedDir("spgen-upgrade-")
 		if err != nil {
 			treesErr = err
 			return

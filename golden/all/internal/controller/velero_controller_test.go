@@ -412,12 +412,7 @@ func TestVeleroLifecycle(t *testing.T) {
 	if err := e.mc.Delete(run(t), widget); err != nil {
 		t.Fatal(err)
 	}
-	for i := 0; i < 10; i++ {
-		if res := e.mustReconcile(); res.RequeueAfter == 0 {
-			break
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	reconcileUntilDone(t, e.reconcile)
 	gone := &v1alpha1.Velero{}
 	if err := e.c.Get(run(t), types.NamespacedName{Namespace: e.tenantNS, Name: "mcp"}, gone); !apierrors.IsNotFound(err) {
 		t.Errorf("object still exists after deletion (finalizer not released): %v %+v", err, gone.Status)
@@ -671,12 +666,7 @@ func TestVeleroMCPCredentials(t *testing.T) {
 	if err := e.c.Delete(run(t), obj); err != nil {
 		t.Fatal(err)
 	}
-	for i := 0; i < 10; i++ {
-		if res := e.mustReconcile(); res.RequeueAfter == 0 {
-			break
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	reconcileUntilDone(t, e.reconcile)
 	if err := e.tc.Get(run(t), client.ObjectKeyFromObject(secret), secret); !apierrors.IsNotFound(err) {
 		t.Errorf("the kubeconfig Secret is left behind after delete: %v", err)
 	}

@@ -23,7 +23,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/openmcp-project/controller-utils/pkg/clusters"
 	"github.com/openmcp-project/opencontrolplane-runtime/pkg/serviceprovider"
@@ -403,12 +402,7 @@ func TestVeleroLifecycle(t *testing.T) {
 	if err := e.mc.Delete(run(t), widget); err != nil {
 		t.Fatal(err)
 	}
-	for i := 0; i < 10; i++ {
-		if res := e.mustReconcile(); res.RequeueAfter == 0 {
-			break
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	reconcileUntilDone(t, e.reconcile)
 	gone := &v1alpha1.Velero{}
 	if err := e.c.Get(run(t), types.NamespacedName{Namespace: e.tenantNS, Name: "mcp"}, gone); !apierrors.IsNotFound(err) {
 		t.Errorf("object still exists after deletion (finalizer not released): %v %+v", err, gone.Status)

@@ -17,6 +17,7 @@ limitations under the License.
 package controller_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -190,27 +191,19 @@ func TestVeleroHelmRelease(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Objects declared after the release go first; then it waits.
-	for i := 0; i < 10 && !strings.Contains(c.Message, "HelmRelease "+hr.Namespace+"/"+hr.Name); i++ {
+	eventually(t, "a condition that says deletion waits for the HelmRelease", func() (bool, error) {
 		if res := e.mustReconcile(); res.RequeueAfter == 0 {
 			t.Fatalf("deletion does not wait for the uninstall")
 		}
 		c = expectVeleroReason(t, e.get(), serviceprovider.StatusPhaseTerminating, controller.ReasonTerminating)
-		time.Sleep(100 * time.Millisecond)
-	}
-	if !strings.Contains(c.Message, "HelmRelease "+hr.Namespace+"/"+hr.Name) {
-		t.Errorf("condition does not say it waits for the HelmRelease: %q", c.Message)
-	}
+		return strings.Contains(c.Message, "HelmRelease "+hr.Namespace+"/"+hr.Name), fmt.Errorf("the condition says %q", c.Message)
+	})
 	target := &corev1.Namespace{}
 	if err := e.tc.Get(run(t), types.NamespacedName{Name: veleroWorkloadNamespace(obj)}, target); err != nil || target.DeletionTimestamp != nil {
 		t.Errorf("the workload's namespace is removed before the release is uninstalled: %v", err)
 	}
 	e.patch(hr, func() { hr.Finalizers = nil })
-	for i := 0; i < 10; i++ {
-		if res := e.mustReconcile(); res.RequeueAfter == 0 {
-			break
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	reconcileUntilDone(t, e.reconcile)
 	for _, o := range []client.Object{obj, hr, repo, copied, copiedCA} {
 		if err := e.c.Get(run(t), client.ObjectKeyFromObject(o), o); !apierrors.IsNotFound(err) {
 			t.Errorf("%T %s left behind after delete: %v", o, client.ObjectKeyFromObject(o), err)

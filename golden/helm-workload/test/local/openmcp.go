@@ -60,7 +60,7 @@ type Options struct {
 	// workload get.
 	Workload bool
 	// Dir receives an administrator's kubeconfig per cluster and the
-	// provider's own; a temporary directory when empty.
+	// provider's own; when empty, a temporary directory that Stop removes.
 	Dir string
 }
 
@@ -68,6 +68,7 @@ type Options struct {
 type Environment struct {
 	opts     Options
 	dir      string
+	tempDir  bool
 	servers  map[string]*server
 	scheme   *runtime.Scheme
 	admin    map[string]client.Client
@@ -97,7 +98,7 @@ func Start(ctx context.Context, opts Options) (*Environment, error) {
 			return nil, err
 		}
 	}
-	e := &Environment{opts: opts, dir: dir, servers: map[string]*server{}, admin: map[string]client.Client{}, pending: map[string]string{}, scheme: scheme()}
+	e := &Environment{opts: opts, dir: dir, tempDir: opts.Dir == "", servers: map[string]*server{}, admin: map[string]client.Client{}, pending: map[string]string{}, scheme: scheme()}
 	e.targets = map[string]client.Client{}
 	names := []string{Platform, Onboarding, MCP}
 	if opts.Workload {
@@ -422,7 +423,8 @@ func (e *Environment) setPending(key, why string) {
 	}
 }
 
-// Stop stops the stand-in and the clusters.
+// Stop stops the stand-in and the clusters, and removes the directory
+// Start made for their files.
 func (e *Environment) Stop() {
 	if e.cancel != nil {
 		e.cancel()
@@ -432,5 +434,8 @@ func (e *Environment) Stop() {
 		if s.env != nil {
 			_ = s.env.Stop()
 		}
+	}
+	if e.tempDir {
+		_ = os.RemoveAll(e.dir)
 	}
 }

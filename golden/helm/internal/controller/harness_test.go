@@ -306,6 +306,16 @@ func eventually(t *testing.T, what string, cond func() (bool, error)) {
 	}
 }
 
+// reconcileUntilDone reconciles until the reconciler asks for no requeue:
+// removing objects that wait for each other takes a reconcile each.
+func reconcileUntilDone(t *testing.T, reconcile func() (ctrl.Result, error)) {
+	t.Helper()
+	eventually(t, "a reconcile that needs no requeue", func() (bool, error) {
+		res, err := reconcile()
+		return err == nil && res.RequeueAfter == 0, err
+	})
+}
+
 // warningEvent waits for a Warning event with reason on the object, "mcp".
 func warningEvent(t *testing.T, c client.Client, namespace, reason string) {
 	t.Helper()

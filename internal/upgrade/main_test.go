@@ -1,0 +1,10 @@
+package upgrade_test
+
+import (
+	"testing"
+
+	"github.com/open-control-plane/spgen/internal/testutil"
+)
+
+// TestMain removes what the tests built once and shared.
+func TestMain(m *testing.M) { testutil.Main(m) }
