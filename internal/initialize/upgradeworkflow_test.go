@@ -161,8 +161,7 @@ func (e *workflowEnv) run(t *testing.T, dir string) string {
 	testutil.Git(t, filepath.Dir(dir), "clone", "-q", filepath.Join(filepath.Dir(dir), "origin.git"), checkout)
 	cmd := exec.Command("bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script)
 	cmd.Dir = checkout
-	cmd.Env = append(os.Environ(), "PATH="+e.path, "SPGEN_VERSION="+job.Env["SPGEN_VERSION"], "GH_TOKEN=test",
-		"GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com")
+	cmd.Env = append(append(os.Environ(), testutil.GitIdentity...), "PATH="+e.path, "SPGEN_VERSION="+job.Env["SPGEN_VERSION"], "GH_TOKEN=test")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("the workflow's script failed: %v\n%s", err, out)

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/open-control-plane/spgen/internal/testutil"
 )
 
 // TestReleaseTasks makes the release commits of a generated project the way
@@ -59,18 +61,17 @@ func TestReleaseTasks(t *testing.T) {
 	}
 }
 
+// runTask runs a task of the project in dir; the release tasks commit, so
+// git gets an identity.
 func runTask(taskBin, dir string, args ...string) (string, error) {
-	cmd := exec.Command(taskBin, args...)
-	cmd.Dir = dir
-	out, err := cmd.CombinedOutput()
-	return string(out), err
+	return runTaskEnv(taskBin, dir, testutil.GitIdentity, args...)
 }
 
 func git(t *testing.T, dir string, args ...string) string {
 	t.Helper()
 	cmd := exec.Command("git", args...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com")
+	cmd.Env = append(os.Environ(), testutil.GitIdentity...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
