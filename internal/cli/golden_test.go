@@ -14,10 +14,7 @@ import (
 
 // The golden cases: inputs under testdata/golden/<case>, expected projects
 // under golden/<case> (see testdata/golden/README.md).
-const (
-	casesRoot  = "../../testdata/golden"
-	goldenRoot = "../../golden"
-)
+const casesRoot = "../../testdata/golden"
 
 // TestGolden runs the steps of every case and compares what they print
 // with the case's output and the project they write, whole, with its
@@ -40,7 +37,7 @@ func TestGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			goldenDir := filepath.Join(goldenRoot, c.Name())
+			goldenDir := filepath.Join(testutil.GoldenRoot, c.Name())
 			if *testutil.Update {
 				writeGolden(t, goldenDir, got)
 				if err := os.WriteFile(filepath.Join(caseDir, "output"), out, 0o644); err != nil {
@@ -92,13 +89,7 @@ func writeGolden(t *testing.T, dir string, files map[string][]byte) {
 	if err := os.RemoveAll(dir); err != nil {
 		t.Fatal(err)
 	}
-	for p, content := range files {
-		full := filepath.Join(dir, filepath.FromSlash(p))
-		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(full, content, 0o644); err != nil {
-			t.Fatal(err)
-		}
+	if err := testutil.WriteTree(dir, files); err != nil {
+		t.Fatal(err)
 	}
 }

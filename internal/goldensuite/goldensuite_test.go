@@ -13,24 +13,6 @@ import (
 	"github.com/open-control-plane/spgen/internal/testutil/envtestbin"
 )
 
-const goldenRoot = "../../golden"
-
-// goldenNames are the golden projects.
-func goldenNames(t *testing.T) []string {
-	t.Helper()
-	entries, err := os.ReadDir(goldenRoot)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, e := range entries {
-		if e.IsDir() {
-			names = append(names, e.Name())
-		}
-	}
-	return names
-}
-
 // TestGoldenEnvtest runs every golden project's own tests against a real
 // kube-apiserver and etcd (envtest): the lifecycle a user gets on day one.
 func TestGoldenEnvtest(t *testing.T) {
@@ -38,10 +20,10 @@ func TestGoldenEnvtest(t *testing.T) {
 	if err != nil {
 		t.Fatalf("provisioning envtest binaries: %v", err)
 	}
-	for _, name := range goldenNames(t) {
+	for _, name := range testutil.GoldenNames(t) {
 		t.Run(name, func(t *testing.T) {
 			cmd := exec.Command("go", "test", "-count=1", "./...")
-			cmd.Dir = filepath.Join(goldenRoot, name)
+			cmd.Dir = filepath.Join(testutil.GoldenRoot, name)
 			cmd.Env = append(os.Environ(), "KUBEBUILDER_ASSETS="+assets)
 			out, err := cmd.CombinedOutput()
 			if err != nil {
@@ -59,21 +41,15 @@ func TestGoldenSamplesStrict(t *testing.T) {
 	if err != nil {
 		t.Fatalf("provisioning envtest binaries: %v", err)
 	}
-	files, err := testutil.ReadTree(filepath.Join(goldenRoot, "helm"))
+	files, err := testutil.ReadTree(filepath.Join(testutil.GoldenRoot, "helm"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
 	const fixture = "test/e2e/platform/providerconfig.yaml"
 	files[fixture] = bytes.Replace(files[fixture], []byte("values:"), []byte("valuez:"), 1)
-	for p, content := range files {
-		full := filepath.Join(dir, filepath.FromSlash(p))
-		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(full, content, 0o644); err != nil {
-			t.Fatal(err)
-		}
+	if err := testutil.WriteTree(dir, files); err != nil {
+		t.Fatal(err)
 	}
 	cmd := exec.Command("go", "test", "-count=1", "-run", "^TestSamples$", "./internal/controller/")
 	cmd.Dir = dir

@@ -9,6 +9,7 @@ import (
 	"github.com/open-control-plane/spgen/internal/initialize"
 	"github.com/open-control-plane/spgen/internal/render"
 	"github.com/open-control-plane/spgen/internal/scaffold"
+	"github.com/open-control-plane/spgen/internal/testutil"
 	"github.com/open-control-plane/spgen/internal/typecheck"
 )
 
@@ -52,7 +53,7 @@ func BenchmarkGenerate(b *testing.B) {
 }
 
 func BenchmarkVerify(b *testing.B) {
-	dir := filepath.Join(goldenRoot, "all")
+	dir := filepath.Join(testutil.GoldenRoot, "all")
 	if err := typecheck.Module(context.Background(), dir); err != nil { // warm the build cache
 		b.Fatal(err)
 	}

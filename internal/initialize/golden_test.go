@@ -2,7 +2,6 @@ package initialize_test
 
 import (
 	"context"
-	"os"
 	"os/exec"
 	pathpkg "path"
 	"path/filepath"
@@ -16,25 +15,6 @@ import (
 	"github.com/open-control-plane/spgen/internal/testutil"
 	"github.com/open-control-plane/spgen/internal/typecheck"
 )
-
-const goldenRoot = "../../golden"
-
-// goldenNames are the golden projects, one per case of TestGolden in
-// internal/cli, which writes them.
-func goldenNames(t *testing.T) []string {
-	t.Helper()
-	entries, err := os.ReadDir(goldenRoot)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, e := range entries {
-		if e.IsDir() {
-			names = append(names, e.Name())
-		}
-	}
-	return names
-}
 
 // threeKinds is the option combination of the three-kinds case, the
 // largest project init writes.
@@ -65,9 +45,9 @@ func generate(t *testing.T, opts spec.Options) string {
 // gofmt-checks every golden tree, as a user would right after init, checks
 // that go.mod and go.sum are tidy, and parses every YAML file.
 func TestGoldenCompiles(t *testing.T) {
-	for _, name := range goldenNames(t) {
+	for _, name := range testutil.GoldenNames(t) {
 		t.Run(name, func(t *testing.T) {
-			dir := filepath.Join(goldenRoot, name)
+			dir := filepath.Join(testutil.GoldenRoot, name)
 			if err := typecheck.Module(context.Background(), dir); err != nil {
 				t.Fatal(err)
 			}

@@ -20,7 +20,7 @@ import (
 // exists in the golden project, so the table cannot promise a proof that is
 // not there.
 func TestQualityTable(t *testing.T) {
-	for _, name := range goldenNames(t) {
+	for _, name := range testutil.GoldenNames(t) {
 		t.Run(name, func(t *testing.T) {
 			files := readGolden(t, name)
 			readme := string(files["README.md"])
@@ -51,7 +51,7 @@ func TestQualityTable(t *testing.T) {
 func TestPinnedEverywhere(t *testing.T) {
 	uses := regexp.MustCompile(`uses: ([^\s@]+)@(\S+)(.*)`)
 	pinned := regexp.MustCompile(`^[0-9a-f]{40}$`)
-	for _, name := range goldenNames(t) {
+	for _, name := range testutil.GoldenNames(t) {
 		t.Run(name, func(t *testing.T) {
 			files := readGolden(t, name)
 			for path, content := range files {
@@ -100,7 +100,7 @@ func checkRenovate(t *testing.T, files map[string][]byte) {
 
 func readGolden(t *testing.T, name string) map[string][]byte {
 	t.Helper()
-	files, err := testutil.ReadTree(filepath.Join(goldenRoot, name))
+	files, err := testutil.ReadTree(filepath.Join(testutil.GoldenRoot, name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +126,7 @@ func TestServiceProviderStrict(t *testing.T) {
 		t.Fatalf("provisioning envtest binaries: %v", err)
 	}
 	dir := filepath.Join(t.TempDir(), "default")
-	if err := os.CopyFS(dir, os.DirFS(filepath.Join(goldenRoot, "default"))); err != nil {
+	if err := os.CopyFS(dir, os.DirFS(filepath.Join(testutil.GoldenRoot, "default"))); err != nil {
 		t.Fatal(err)
 	}
 	const manifest = "config/deploy/serviceprovider.yaml"

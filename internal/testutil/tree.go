@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"testing"
 )
 
 // ReadTree returns every regular file below dir by slash-separated path.
@@ -29,6 +30,41 @@ func ReadTree(dir string) (map[string][]byte, error) {
 		return nil
 	})
 	return out, err
+}
+
+// WriteTree writes files (by slash-separated path) below dir.
+func WriteTree(dir string, files map[string][]byte) error {
+	for p, content := range files {
+		full := filepath.Join(dir, filepath.FromSlash(p))
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(full, content, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// GoldenRoot is the golden projects' directory, seen from a package's tests
+// (every package sits two levels below the repository's root).
+const GoldenRoot = "../../golden"
+
+// GoldenNames are the golden projects, one per case of TestGolden in
+// internal/cli, which writes them.
+func GoldenNames(t testing.TB) []string {
+	t.Helper()
+	entries, err := os.ReadDir(GoldenRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		if e.IsDir() {
+			names = append(names, e.Name())
+		}
+	}
+	return names
 }
 
 // DiffTrees describes how got differs from want: missing, extra and changed
